@@ -1,0 +1,102 @@
+"""pirights: a tracker for personal-information rights requests and AI-content complaints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pirights.config import ConfigError, Settings, load_settings
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(
+    overrides: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    instance_path: str | None = None,
+) -> Flask:
+    """Build the WSGI application from the layered configuration (see config.py)."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    settings = settings or load_settings(overrides=overrides)
+    app.config["PIRIGHTS"] = settings
+    register_database(app, settings)
+    register_api(app, settings)
+    register_errors(app)
+    return app
+
+
+def database_url(app: Flask, settings: Settings) -> str:
+    """The configured URL, or the embedded SQLite file in the instance folder."""
+    if settings.database_url:
+        return settings.database_url
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'pirights.sqlite3'}"
+
+
+def register_database(app: Flask, settings: Settings) -> None:
+    """Engine, encryption key and deadline policies: everything data needs."""
+    from pirights import crypto
+    from pirights.deadlines import runtime
+    from pirights.deadlines.policy import PolicyError
+    from pirights.extensions import db
+
+    url = database_url(app, settings)
+    key_text = settings.encryption_key
+    if not key_text:
+        if not url.startswith("sqlite"):
+            raise ConfigError(
+                "security.encryption_key (PIRIGHTS_ENCRYPTION_KEY) is required with "
+                "PostgreSQL; create one with `pirights keys generate` and keep it safe"
+            )
+        key_text = crypto.instance_key(Path(app.instance_path))
+    try:
+        crypto.configure(crypto.Cipher(crypto.decode_key(key_text)))
+    except crypto.KeyError_ as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        runtime.init_app(app, settings.policies, settings.due_soon_working_days)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+    app.config["SQLALCHEMY_URL"] = url
+    db.init_app(app, url)
+
+
+def register_api(app: Flask, settings: Settings) -> None:
+    """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
+    from pirights import health
+    from pirights.audit.routes import blp as audit_blp
+    from pirights.extensions import api
+    from pirights.requests.public import blp as public_blp
+    from pirights.requests.routes import blp as requests_blp
+
+    app.config.update(
+        API_TITLE="pirights",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blp in (public_blp, requests_blp, audit_blp):
+        api.register_blueprint(blp)
+    health.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    """One JSON error mapping for domain errors, HTTP errors and surprises."""
+    from werkzeug.exceptions import HTTPException
+
+    from pirights import errors
+    from pirights.guards import init_app as init_guards
+
+    app.register_error_handler(errors.DomainError, errors.handle_domain_error)
+    app.register_error_handler(HTTPException, errors.handle_http_exception)
+    app.register_error_handler(Exception, errors.handle_unexpected)
+    init_guards(app)

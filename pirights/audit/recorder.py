@@ -1,0 +1,82 @@
+"""Append events to the hash chain inside the caller's transaction (SPEC §6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pirights import clock
+from pirights.audit.chain import canonical, event_hash
+from pirights.audit.models import AuditEvent, AuditHead
+
+HEAD_ID = 1
+
+
+def format_at(moment: datetime) -> str:
+    """UTC with microseconds and a Z, as §6 prescribes."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    request_ref: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event; commits or rolls back with the caller's change.
+
+    The change's own rows are flushed first so every transaction takes its row locks
+    in the same order (the changed rows, then the chain head) and cannot deadlock.
+    The head row lock is the one serialised step of the whole system.
+    """
+    session.flush()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).scalar_one()
+    # `at` never goes backwards along the chain, so a time window is a seq range.
+    at = max(format_at(clock.now()), head.at)
+    payload = json.loads(canonical(dict(data or {})))
+    event = {
+        "seq": head.seq + 1,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "request_ref": request_ref,
+        "data": payload,
+    }
+    digest = event_hash(head.hash, event)
+    row = AuditEvent(
+        seq=event["seq"],
+        at=at,
+        actor=actor,
+        action=action,
+        request_ref=request_ref,
+        data=canonical(payload),
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(row)
+    head.seq, head.hash, head.at = row.seq, digest, at
+    session.flush()
+    return row
+
+
+def as_dict(row: AuditEvent) -> dict[str, Any]:
+    """The exported form of an event (data as an object)."""
+    return {
+        "seq": row.seq,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "request_ref": row.request_ref,
+        "data": json.loads(row.data),
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }

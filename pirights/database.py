@@ -1,0 +1,140 @@
+"""The engine, the per-request session and the unit-of-work helper.
+
+Services own their transactions through `unit_of_work()`: one commit per unit of work,
+rollback on any exception, so a failed request never leaves a half-written record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import Flask, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; constraint names are stable for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on both databases (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store UTC; naive values are refused because they hide a time-zone bug."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgresql:// for psycopg 3 as well as postgresql+psycopg://."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine with the per-dialect settings the app relies on."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_serial_transactions(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_serial_transactions(engine: Engine) -> None:
+    """Make every SQLite transaction BEGIN IMMEDIATE, with WAL and foreign keys.
+
+    pysqlite begins transactions lazily and upgrades read locks to write locks mid-way,
+    which deadlocks concurrent writers (SQLITE_BUSY without waiting). Taking the write
+    lock up front serialises units of work, which the embedded database is for anyway.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Holds the engine and hands out one session per application context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask, url: str) -> None:
+        """Bind to `url` and close the context's session when the context ends."""
+        self.engine = make_engine(url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["pirights_db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def session(self) -> Session:
+        """The session of the current application context, created on first use."""
+        sess = g.get("_pirights_session")
+        if sess is None:
+            assert self._factory is not None, "Database.init_app was not called"
+            sess = g._pirights_session = self._factory()
+        return sess
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        """Close (and so roll back) whatever the context left open."""
+        sess = g.pop("_pirights_session", None)
+        if sess is not None:
+            sess.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commit when the block ends, roll back if it raises."""
+        sess = self.session
+        if sess.in_transaction():
+            # Reads earlier in the request (e.g. authentication) end here, so the unit
+            # of work starts its own transaction and sees current data.
+            sess.commit()
+        try:
+            yield sess
+            sess.commit()
+        except BaseException:
+            sess.rollback()
+            raise

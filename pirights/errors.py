@@ -1,0 +1,138 @@
+"""Typed domain errors and their one mapping to application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, json, request
+from werkzeug.exceptions import HTTPException
+
+PROBLEM = "application/problem+json"
+
+
+class DomainError(Exception):
+    """Base of errors a service raises for a person to act on."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, headers=None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class Unauthorized(DomainError):
+    """No valid staff token."""
+
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this."""
+
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(DomainError):
+    """No such resource (or the caller may not know it exists)."""
+
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(DomainError):
+    """The action is not allowed in the resource's current state."""
+
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """If-Match named a version that is no longer current."""
+
+    status, title, slug = 412, "Precondition failed", "stale-version"
+
+
+class Invalid(DomainError):
+    """Input that parsed but breaks a rule; `errors` maps fields to messages."""
+
+    status, title, slug = 422, "Unprocessable content", "invalid"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers=None,
+) -> Response:
+    """Build one problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"urn:pirights:problem:{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+HTTP_DETAILS = {
+    400: "The request could not be read; check that the body is valid JSON.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request body is larger than this server accepts.",
+    415: "Send the body as application/json.",
+    429: "Too many requests; wait before trying again.",
+    500: "Something went wrong on our side; the request was not applied.",
+}
+
+
+def handle_domain_error(exc: DomainError) -> Response:
+    """Map a DomainError to its problem response."""
+    return problem(
+        exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
+    )
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """Map werkzeug/webargs HTTP errors to problem+json; 422s carry field errors."""
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    if status == 422 and isinstance(errors, dict):
+        # webargs nests messages by location ({"json": {...}}); people want fields.
+        if set(errors) <= {"json", "query", "headers", "form", "view_args"}:
+            flat: dict[str, Any] = {}
+            for part in errors.values():
+                flat.update(part)
+            errors = flat
+        return problem(
+            422,
+            "Unprocessable content",
+            "Some fields are missing or invalid; see errors.",
+            slug="invalid",
+            errors=errors,
+        )
+    detail = data.get("message") or HTTP_DETAILS.get(status) or exc.description or exc.name
+    headers = dict(data.get("headers") or {})
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    if status == 400 and request.mimetype == "application/json":
+        detail = HTTP_DETAILS[400]
+    return problem(status, exc.name, detail, headers=headers)
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """Last resort: log the failure (without request data) and answer 500."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal server error", HTTP_DETAILS[500])

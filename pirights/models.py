@@ -1,0 +1,16 @@
+"""Imports every model so that Base.metadata knows every table (Alembic, tests)."""
+
+from pirights.audit.models import AuditEvent, AuditHead
+from pirights.requests.models import IdempotencyRecord, Message, Note, Request
+from pirights.staff.models import Staff, StaffToken
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "IdempotencyRecord",
+    "Message",
+    "Note",
+    "Request",
+    "Staff",
+    "StaffToken",
+]

@@ -1,0 +1,123 @@
+"""Requests, their messages and internal notes, and idempotent-submission records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pirights.crypto import Encrypted
+from pirights.database import Base, UTCDateTime
+from pirights.staff.models import Staff
+
+
+class Request(Base):
+    """One rights request or complaint. PII columns are encrypted (SPEC §8.2)."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_status_due", "status", "due_at", "reference"),
+        Index("ix_requests_due", "due_at", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24))
+    jurisdiction: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(16))
+
+    requester_name: Mapped[str] = mapped_column(Encrypted)
+    requester_email: Mapped[str | None] = mapped_column(Encrypted)
+    requester_phone: Mapped[str | None] = mapped_column(Encrypted)
+    requester_account_id: Mapped[str | None] = mapped_column(Encrypted)
+    relationship_: Mapped[str] = mapped_column("relationship", String(16))
+    on_behalf_of: Mapped[str | None] = mapped_column(Encrypted)
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Encrypted)
+    content_refs: Mapped[str] = mapped_column(Encrypted)  # JSON list, encrypted
+
+    tracking_token_hash: Mapped[str | None] = mapped_column(String(64))
+    identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_method: Mapped[str | None] = mapped_column(String(32))
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_rule: Mapped[str] = mapped_column(String(32))
+    calendar_data: Mapped[str] = mapped_column(String(120))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    outcome_result: Mapped[str | None] = mapped_column(String(16))
+    resolution: Mapped[str | None] = mapped_column(Encrypted)
+    outcome_reason: Mapped[str | None] = mapped_column(Encrypted)
+    legal_basis: Mapped[str | None] = mapped_column(String(32))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Touched by every change, so every change bumps `version` (the ETag).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    assignee: Mapped[Staff | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(back_populates="request", order_by="Message.id")
+    notes: Mapped[list[Note]] = relationship(back_populates="request", order_by="Note.id")
+
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
+
+
+class Message(Base):
+    """A message between staff and the requester, shown on the status page."""
+
+    __tablename__ = "request_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(16))  # "staff" | "requester"
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    body: Mapped[str] = mapped_column(Encrypted)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    request: Mapped[Request] = relationship(back_populates="messages")
+
+
+class Note(Base):
+    """An internal note; never shown to the requester."""
+
+    __tablename__ = "request_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    body: Mapped[str] = mapped_column(Encrypted)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    request: Mapped[Request] = relationship(back_populates="notes")
+
+
+class IdempotencyRecord(Base):
+    """The first response to a submission carrying an Idempotency-Key.
+
+    The response holds the tracking token, so it is kept encrypted.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Encrypted)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,154 @@
+"""How a request is shown: to staff (§5), masked to auditors, and to the requester (§4.2)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pirights.deadlines.runtime import book
+from pirights.requests.lifecycle import AWAITING, TERMINAL
+from pirights.requests.models import Request
+
+LEGAL_BASIS_TEXT = {
+    "legal_obligation": "needed to fulfil a legal obligation",
+    "national_security": "directly related to national security or national defence",
+    "public_interest": "directly related to public safety, public health or a major public "
+    "interest",
+    "criminal_justice": "directly related to criminal investigation, prosecution, trial or "
+    "execution of judgments",
+    "abuse": "evidence that the request is malicious or abuses rights",
+    "vital_interests": "to protect life, property or other major lawful rights when consent "
+    "is hard to obtain",
+    "rights_of_others": "responding would seriously harm the lawful rights of others",
+    "business_secret": "responding would disclose business secrets",
+    "identity_unverified": "the requester's identity could not be verified",
+    "not_personal_information": "the request does not concern personal information",
+    "other": "other grounds, stated in the reason",
+}
+
+RIGHTS_NOTICE = (
+    "If you disagree, you may complain to the authorities responsible for personal "
+    "information protection (PIPL Art 65) or bring a lawsuit in a People's Court (PIPL Art 50)."
+)
+
+
+def iso_local(req: Request, moment: datetime | None) -> str | None:
+    """An instant in the request's jurisdiction time, with its UTC offset."""
+    if moment is None:
+        return None
+    return moment.astimezone(book().timezone(req.jurisdiction)).isoformat()
+
+
+def is_overdue(req: Request, now: datetime) -> bool:
+    """Not terminal, not paused, and past due (§3.5)."""
+    return req.status not in TERMINAL and req.status != AWAITING and now > req.due_at
+
+
+def is_due_soon(req: Request, now: datetime) -> bool:
+    """Not terminal or paused, not overdue, and due within the configured working days."""
+    if req.status in TERMINAL or req.status == AWAITING or now > req.due_at:
+        return False
+    return req.due_at <= book().due_soon_limit(now, req.jurisdiction)
+
+
+def outcome(req: Request) -> dict[str, Any] | None:
+    """How the request ended, with a refusal's reasons and the requester's rights."""
+    if req.outcome_result is None:
+        return None
+    out: dict[str, Any] = {"result": req.outcome_result, "at": iso_local(req, req.outcome_at)}
+    if req.resolution is not None:
+        out["resolution"] = req.resolution
+    if req.outcome_reason is not None:
+        out["reason"] = req.outcome_reason
+    if req.outcome_result == "refused":
+        out.update(
+            legal_basis=req.legal_basis,
+            legal_basis_text=LEGAL_BASIS_TEXT.get(req.legal_basis or "", ""),
+            rights_notice=RIGHTS_NOTICE,
+        )
+    return out
+
+
+def _mask(value: str | None, keep_end: int = 0) -> str | None:
+    """Keep the first character (and `keep_end` last ones), star the rest."""
+    if not value:
+        return value
+    head, tail = value[:1], value[len(value) - keep_end :] if keep_end else ""
+    return head + "*" * max(len(value) - 1 - keep_end, 1) + tail
+
+
+def _mask_email(email: str | None) -> str | None:
+    """z***@example.cn"""
+    if not email or "@" not in email:
+        return _mask(email)
+    local, _, domain = email.partition("@")
+    return f"{_mask(local)}@{domain}"
+
+
+def requester(req: Request, masked: bool) -> dict[str, Any]:
+    """Requester details; auditors see them masked."""
+    if masked:
+        return {
+            "name": _mask(req.requester_name),
+            "email": _mask_email(req.requester_email),
+            "phone": _mask(req.requester_phone, 4),
+            "account_id": _mask(req.requester_account_id),
+            "relationship": req.relationship_,
+            "on_behalf_of": _mask(req.on_behalf_of),
+        }
+    return {
+        "name": req.requester_name,
+        "email": req.requester_email,
+        "phone": req.requester_phone,
+        "account_id": req.requester_account_id,
+        "relationship": req.relationship_,
+        "on_behalf_of": req.on_behalf_of,
+    }
+
+
+def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str, Any]:
+    """The §5 representation."""
+    return {
+        "reference": req.reference,
+        "type": req.type,
+        "status": req.status,
+        "jurisdiction": req.jurisdiction,
+        "channel": req.channel,
+        "locale": req.locale,
+        "requester": requester(req, masked),
+        "identity_verified": req.identity_verified,
+        "identity_method": req.identity_method,
+        "description": "[masked]" if masked else req.description,
+        "content_refs": json.loads(req.content_refs),
+        "received_at": iso_local(req, req.received_at),
+        "due_at": iso_local(req, req.due_at),
+        "due_at_provisional": req.due_at_provisional,
+        "deadline_rule": req.deadline_rule,
+        "calendar_data": req.calendar_data,
+        "overdue": is_overdue(req, now),
+        "due_soon": is_due_soon(req, now),
+        "clock": {"paused": req.status == AWAITING, "paused_days": req.paused_days},
+        "extensions": [],
+        "assignee": req.assignee.name if req.assignee else None,
+        "outcome": outcome(req),
+        "closed_at": iso_local(req, req.closed_at),
+        "on_time": req.on_time,
+        "version": req.version,
+    }
+
+
+def for_requester(req: Request) -> dict[str, Any]:
+    """The §4.2 status view: no internal notes, no staff names."""
+    return {
+        "reference": req.reference,
+        "type": req.type,
+        "status": req.status,
+        "received_at": iso_local(req, req.received_at),
+        "due_at": iso_local(req, req.due_at),
+        "messages": [
+            {"sender": m.sender, "body": m.body, "at": iso_local(req, m.created_at)}
+            for m in req.messages
+        ],
+        "outcome": outcome(req),
+    }

@@ -1,0 +1,87 @@
+"""The staff list (§5): filters answered by indexed queries and keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, false, not_, or_, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from pirights.deadlines.runtime import book
+from pirights.errors import Invalid
+from pirights.extensions import db
+from pirights.requests import lifecycle as lc
+from pirights.requests.intake import email_key, phone_key
+from pirights.requests.models import Request
+from pirights.staff.models import Staff
+
+RUNNING = (lc.RECEIVED, lc.IN_PROGRESS)  # the clock runs only in these
+
+
+def encode_cursor(req: Request) -> str:
+    """Opaque cursor after `req` in (due_at, reference) order."""
+    raw = json.dumps([req.due_at.isoformat(), req.reference]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Reverse encode_cursor, or 422 naming the cursor."""
+    try:
+        due, ref = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        moment = datetime.fromisoformat(due)
+        if moment.tzinfo is None or not isinstance(ref, str):
+            raise ValueError
+        return moment, ref
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(
+            "The cursor is not one this API returned; start again without it.",
+            errors={"cursor": ["invalid cursor"]},
+        ) from None
+
+
+def _overdue(now: datetime):
+    """SQL for §3.5 overdue."""
+    return and_(Request.status.in_(RUNNING), Request.due_at < now)
+
+
+def _due_soon(now: datetime):
+    """SQL for due soon: running, not overdue, due before the jurisdiction's limit."""
+    per_jurisdiction = [
+        and_(Request.jurisdiction == j, Request.due_at <= book().due_soon_limit(now, j))
+        for j in book().policies.jurisdictions()
+    ]
+    return and_(
+        Request.status.in_(RUNNING),
+        Request.due_at >= now,
+        or_(*per_jurisdiction) if per_jurisdiction else false(),
+    )
+
+
+def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
+    """One page of requests matching the filters, and the cursor of the next page."""
+    q = select(Request).options(selectinload(Request.assignee))
+    if "status" in args:
+        q = q.where(Request.status == args["status"])
+    if "type" in args:
+        q = q.where(Request.type == args["type"])
+    if "overdue" in args:
+        q = q.where(_overdue(now) if args["overdue"] else not_(_overdue(now)))
+    if "due_soon" in args:
+        q = q.where(_due_soon(now) if args["due_soon"] else not_(_due_soon(now)))
+    if "assignee" in args:
+        q = q.join(Staff, Staff.id == Request.assignee_id).where(Staff.name == args["assignee"])
+    if "email" in args:
+        q = q.where(Request.email_index == email_key(args["email"]))
+    if "phone" in args:
+        q = q.where(Request.phone_index == phone_key(args["phone"]))
+    if "cursor" in args:
+        due, ref = decode_cursor(args["cursor"])
+        q = q.where(tuple_(Request.due_at, Request.reference) > tuple_(due, ref))
+    limit = args.get("limit", 50)
+    rows = list(db.session.scalars(q.order_by(Request.due_at, Request.reference).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    return page, encode_cursor(page[-1]) if more and page else None

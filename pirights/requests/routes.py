@@ -1,0 +1,139 @@
+"""The staff ticket API for requests (§5). Views parse, call one service, present."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from pirights import clock
+from pirights.errors import Invalid
+from pirights.requests import intake, present, queries, service
+from pirights.requests.schemas import (
+    AssignInSchema,
+    ListArgsSchema,
+    MessageInSchema,
+    NoteOutSchema,
+    RequestOutSchema,
+    RequestPageSchema,
+    StaffRequestInSchema,
+    TransitionInSchema,
+)
+from pirights.staff.auth import ALL_STAFF, WRITERS, current_staff, requires
+
+blp = Blueprint(
+    "requests", __name__, url_prefix="/api/v1/requests", description="Ticket API for privacy staff"
+)
+
+
+def if_match() -> int | None:
+    """The version named by If-Match, if any (ETags are the quoted version)."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Invalid(
+            'If-Match must be an ETag this API returned, like "3".',
+            errors={"If-Match": ["not a version ETag"]},
+        )
+    return int(value)
+
+
+def shown(req, status: int = 200):
+    """The staff representation with its ETag."""
+    masked = current_staff().role == "auditor"
+    body = present.for_staff(req, clock.now(), masked=masked)
+    return body, status, {"ETag": f'"{req.version}"'}
+
+
+@blp.route("")
+class RequestCollection(MethodView):
+    """The list of requests, and staff intake."""
+
+    @requires(*ALL_STAFF)
+    @blp.arguments(ListArgsSchema, location="query", as_kwargs=False)
+    @blp.response(200, RequestPageSchema)
+    def get(self, args):
+        """List requests by due date, with filters and a cursor."""
+        now = clock.now()
+        items, cursor = queries.list_requests(args, now)
+        masked = current_staff().role == "auditor"
+        return {
+            "items": [present.for_staff(r, now, masked=masked) for r in items],
+            "next_cursor": cursor,
+        }
+
+    @requires(*WRITERS)
+    @blp.arguments(StaffRequestInSchema)
+    @blp.response(201, RequestOutSchema)
+    def post(self, data):
+        """Record a request received by another channel."""
+        from flask import current_app
+
+        channel = data.pop("channel")
+        received_at = data.pop("received_at", None)
+        req, answer = intake.submit(
+            data,
+            channel=channel,
+            actor=current_staff().actor,
+            received_at=received_at,
+            default_jurisdiction=current_app.config["PIRIGHTS"].default_jurisdiction,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        if req is None:
+            req = service.view(answer["reference"], current_staff())
+        body, status, headers = shown(req, 201)
+        body["tracking_token"] = answer["tracking_token"]
+        return body, status, headers
+
+
+@blp.route("/<string:reference>")
+@requires(*ALL_STAFF)
+@blp.response(200, RequestOutSchema)
+def get_request(reference):
+    """Show one request (records request.viewed)."""
+    return shown(service.view(reference, current_staff()))
+
+
+@blp.route("/<string:reference>/transitions", methods=["POST"])
+@requires(*WRITERS)
+@blp.arguments(TransitionInSchema)
+@blp.response(200, RequestOutSchema)
+def post_transition(data, reference):
+    """Move a request through its lifecycle."""
+    action = data.pop("action")
+    return shown(service.transition(reference, action, data, current_staff(), if_match()))
+
+
+@blp.route("/<string:reference>/assign", methods=["POST"])
+@requires(*WRITERS)
+@blp.arguments(AssignInSchema)
+@blp.response(200, RequestOutSchema)
+def post_assign(data, reference):
+    """Assign a request (agents only to themselves)."""
+    return shown(service.assign(reference, data["assignee"], current_staff(), if_match()))
+
+
+@blp.route("/<string:reference>/notes", methods=["POST"])
+@requires(*WRITERS)
+@blp.arguments(MessageInSchema)
+@blp.response(201, NoteOutSchema)
+def post_note(data, reference):
+    """Add an internal note, never shown to the requester."""
+    note = service.add_note(reference, data["body"], current_staff())
+    return {
+        "id": note.id,
+        "author": current_staff().name,
+        "body": note.body,
+        "at": note.created_at.isoformat(),
+    }
+
+
+@blp.route("/<string:reference>/messages", methods=["POST"])
+@requires(*WRITERS)
+@blp.arguments(MessageInSchema)
+@blp.response(201, RequestOutSchema)
+def post_message(data, reference):
+    """Send a message that the requester sees."""
+    return shown(service.send_message(reference, data["body"], current_staff()), 201)

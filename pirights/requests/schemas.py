@@ -1,0 +1,230 @@
+"""Request schemas: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from pirights.fields import Text, one_of
+from pirights.requests.lifecycle import (
+    ACTIONS,
+    CHANNELS,
+    IDENTITY_METHODS,
+    LEGAL_BASES,
+    RELATIONSHIPS,
+    RESULTS,
+    STATUSES,
+    TYPES,
+)
+
+PHONE = validate.Regexp(
+    r"^\+?[0-9][0-9 ()-]{4,30}$", error="must be a phone number like +8613800138000"
+)
+
+
+class RequesterSchema(Schema):
+    """Who is asking; at least one way to reach them."""
+
+    name = Text(required=True, max_length=200)
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(validate=PHONE)
+    account_id = Text(max_length=128)
+    relationship = one_of(RELATIONSHIPS, load_default="self")
+    on_behalf_of = Text(max_length=200)
+
+    @validates_schema
+    def _contact_and_proxy(self, data, **_kwargs):
+        """Need email or phone; someone acting for another names that person."""
+        errors: dict[str, list[str]] = {}
+        if not data.get("email") and not data.get("phone"):
+            errors["email"] = ["give an email or a phone number"]
+        if data.get("relationship", "self") != "self" and not data.get("on_behalf_of"):
+            errors["on_behalf_of"] = ["name the person you act for"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class RequestInSchema(Schema):
+    """A new request from the public form or API (§4.1)."""
+
+    type = one_of(TYPES, required=True)
+    requester = fields.Nested(RequesterSchema, required=True)
+    description = Text(required=True, max_length=10000)
+    content_refs = fields.List(
+        Text(max_length=2048), load_default=list, validate=validate.Length(max=50)
+    )
+    jurisdiction = fields.String(validate=validate.Length(min=1, max=16))
+    locale = fields.String(validate=validate.OneOf(("zh-CN", "en")))
+
+    @validates_schema
+    def _complaints_need_content(self, data, **_kwargs):
+        """A complaint must say which generated content it is about (§4.1)."""
+        if data.get("type", "").endswith("_complaint") and not data.get("content_refs"):
+            raise ValidationError(
+                {"content_refs": ["a complaint needs at least one conversation, output or URL"]}
+            )
+
+
+class StaffRequestInSchema(RequestInSchema):
+    """A request received by another channel, entered by staff (§5)."""
+
+    channel = one_of(CHANNELS, required=True)
+    received_at = fields.AwareDateTime(metadata={"description": "when it arrived; not future"})
+
+
+class IntakeOutSchema(Schema):
+    """The answer to a public submission; the tracking token is shown only here."""
+
+    reference = fields.String()
+    tracking_token = fields.String()
+    status = fields.String()
+    type = fields.String()
+    received_at = fields.String(metadata={"format": "date-time"})
+    due_at = fields.String(metadata={"format": "date-time"})
+
+
+class MessageOutSchema(Schema):
+    """A message on the requester's timeline."""
+
+    sender = fields.String(data_key="from", metadata={"enum": ["staff", "requester"]})
+    body = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class OutcomeSchema(Schema):
+    """How a request ended."""
+
+    result = fields.String()
+    resolution = fields.String()
+    reason = fields.String()
+    legal_basis = fields.String()
+    legal_basis_text = fields.String()
+    rights_notice = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class PublicStatusSchema(Schema):
+    """What the requester sees (§4.2)."""
+
+    reference = fields.String()
+    type = fields.String()
+    status = fields.String()
+    received_at = fields.String(metadata={"format": "date-time"})
+    due_at = fields.String(metadata={"format": "date-time"})
+    messages = fields.List(fields.Nested(MessageOutSchema))
+    outcome = fields.Nested(OutcomeSchema, allow_none=True)
+
+
+class MessageInSchema(Schema):
+    """A message body."""
+
+    body = Text(required=True, max_length=10000)
+
+
+class PublicWithdrawSchema(Schema):
+    """An optional reason for withdrawing."""
+
+    reason = Text(max_length=2000)
+
+
+class RequesterOutSchema(Schema):
+    """Requester details for staff (masked for auditors)."""
+
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    account_id = fields.String(allow_none=True)
+    relationship = fields.String()
+    on_behalf_of = fields.String(allow_none=True)
+
+
+class ClockSchema(Schema):
+    """The deadline clock."""
+
+    paused = fields.Boolean()
+    paused_days = fields.Integer()
+
+
+class ExtensionOutSchema(Schema):
+    """One extension of the deadline."""
+
+    days = fields.Integer()
+    reason = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class RequestOutSchema(Schema):
+    """The staff representation of a request (§5)."""
+
+    reference = fields.String()
+    type = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    jurisdiction = fields.String()
+    channel = fields.String()
+    locale = fields.String(allow_none=True)
+    requester = fields.Nested(RequesterOutSchema)
+    identity_verified = fields.Boolean()
+    identity_method = fields.String(allow_none=True)
+    description = fields.String()
+    content_refs = fields.List(fields.String())
+    received_at = fields.String(metadata={"format": "date-time"})
+    due_at = fields.String(metadata={"format": "date-time"})
+    due_at_provisional = fields.Boolean()
+    deadline_rule = fields.String()
+    calendar_data = fields.String()
+    overdue = fields.Boolean()
+    due_soon = fields.Boolean()
+    clock = fields.Nested(ClockSchema)
+    extensions = fields.List(fields.Nested(ExtensionOutSchema))
+    assignee = fields.String(allow_none=True)
+    outcome = fields.Nested(OutcomeSchema, allow_none=True)
+    closed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    on_time = fields.Boolean(allow_none=True)
+    version = fields.Integer()
+
+
+class RequestPageSchema(Schema):
+    """One page of the list."""
+
+    items = fields.List(fields.Nested(RequestOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ListArgsSchema(Schema):
+    """Filters and keyset pagination of the list (§5)."""
+
+    status = one_of(STATUSES)
+    type = one_of(TYPES)
+    overdue = fields.Boolean()
+    due_soon = fields.Boolean()
+    assignee = fields.String(validate=validate.Length(min=1, max=64))
+    email = fields.String(validate=validate.Length(min=1, max=254))
+    phone = fields.String(validate=validate.Length(min=1, max=40))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class TransitionInSchema(Schema):
+    """An action of §3.2 and the fields it needs."""
+
+    action = one_of(tuple(ACTIONS), required=True)
+    method = one_of(IDENTITY_METHODS)
+    message = Text(max_length=10000)
+    resolution = Text(max_length=10000)
+    result = one_of(RESULTS)
+    reason = Text(max_length=10000)
+    legal_basis = one_of(LEGAL_BASES)
+
+
+class AssignInSchema(Schema):
+    """Who should handle the request."""
+
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class NoteOutSchema(Schema):
+    """An internal note as stored."""
+
+    id = fields.Integer()
+    author = fields.String()
+    body = fields.String()
+    at = fields.String(metadata={"format": "date-time"})

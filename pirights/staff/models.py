@@ -1,0 +1,46 @@
+"""Staff members and their API tokens (SPEC §8.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pirights.database import Base, UTCDateTime
+
+ROLES = ("agent", "supervisor", "auditor", "admin", "service")
+
+
+class Staff(Base):
+    """A member of the privacy team, or a machine identity with role `service`."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[StaffToken]] = relationship(back_populates="staff")
+
+    @property
+    def actor(self) -> str:
+        """How audit events name this member."""
+        return f"staff:{self.name}"
+
+
+class StaffToken(Base):
+    """A bearer token, stored only as its SHA-256."""
+
+    __tablename__ = "staff_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped[Staff] = relationship(back_populates="tokens")

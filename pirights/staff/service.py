@@ -1,0 +1,107 @@
+"""Staff management and token authentication; each function is one unit of work."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+
+from pirights import clock
+from pirights.audit.recorder import record
+from pirights.errors import Conflict, Invalid, NotFound, Unauthorized
+from pirights.extensions import db
+from pirights.staff.models import ROLES, Staff, StaffToken
+
+TOKEN_PREFIX = "pir_"
+NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
+
+
+def hash_token(token: str) -> str:
+    """Tokens carry 256 random bits, so a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh bearer token: 32 random bytes, URL-safe."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
+    """Create a member and their first token; returns the token, which is not kept."""
+    if not NAME_RE.match(name):
+        raise Invalid(
+            "Staff names are 1-64 letters, digits, '.', '@', '_' or '-'.",
+            errors={"name": ["invalid staff name"]},
+        )
+    if role not in ROLES:
+        raise Invalid(
+            f"Role must be one of {', '.join(ROLES)}.",
+            errors={"role": [f"must be one of {', '.join(ROLES)}"]},
+        )
+    now = clock.now()
+    with db.unit_of_work() as s:
+        if s.scalar(select(Staff).where(Staff.name == name)) is not None:
+            raise Conflict(f"A staff member named {name!r} already exists.")
+        member = Staff(name=name, role=role, active=True, created_at=now)
+        token = new_token()
+        member.tokens.append(StaffToken(token_hash=hash_token(token), created_at=now))
+        s.add(member)
+        record(s, actor=actor, action="staff.added", data={"staff": name, "role": role})
+    return member, token
+
+
+def revoke_staff(name: str, actor: str = "system") -> int:
+    """Revoke every live token of a member; returns how many were revoked."""
+    now = clock.now()
+    with db.unit_of_work() as s:
+        member = s.scalar(select(Staff).where(Staff.name == name))
+        if member is None:
+            raise NotFound(f"No staff member named {name!r}.")
+        live = [t for t in member.tokens if t.revoked_at is None]
+        for token in live:
+            token.revoked_at = now
+        record(s, actor=actor, action="staff.revoked", data={"staff": name, "tokens": len(live)})
+    return len(live)
+
+
+def authenticate(header: str | None, route: str) -> Staff:
+    """Resolve an `Authorization: Bearer` header to an active member, or raise 401.
+
+    Every refusal is audited as auth.denied with the reason and route, never the token.
+    """
+    token = None
+    if header and header[:7].lower() == "bearer ":
+        token = header[7:].strip()
+    now = clock.now()
+    s = db.session
+    member = None
+    reason = "missing_token" if not token else "invalid_token"
+    if token:
+        row = s.execute(
+            select(StaffToken, Staff)
+            .join(Staff, Staff.id == StaffToken.staff_id)
+            .where(StaffToken.token_hash == hash_token(token))
+        ).first()
+        if row is not None:
+            tok, member = row
+            if tok.revoked_at is not None:
+                reason, member = "revoked_token", None
+            elif tok.expires_at is not None and tok.expires_at <= now:
+                reason, member = "expired_token", None
+            elif not member.active:
+                reason, member = "inactive_staff", None
+    if member is None:
+        with db.unit_of_work() as s:
+            record(s, actor="system", action="auth.denied", data={"reason": reason, "route": route})
+        raise Unauthorized(
+            "Send a valid staff token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
+        )
+    return member
+
+
+def find_staff(name: str) -> Staff | None:
+    """Look a member up by name (for assignment)."""
+    return db.session.scalar(select(Staff).where(Staff.name == name))
