@@ -66,8 +66,9 @@ def register_database(app: Flask, settings: Settings) -> None:
 
 def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
-    from pirights import health
+    from pirights import health, intake_form
     from pirights.audit.routes import blp as audit_blp
+    from pirights.deadlines.routes import blp as deadlines_blp
     from pirights.extensions import api
     from pirights.requests.public import blp as public_blp
     from pirights.requests.routes import blp as requests_blp
@@ -84,9 +85,10 @@ def register_api(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (public_blp, requests_blp, audit_blp):
+    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp):
         api.register_blueprint(blp)
     health.init_app(app)
+    intake_form.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

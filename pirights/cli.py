@@ -132,5 +132,16 @@ def keys_generate() -> None:
     click.echo(generate_key())
 
 
+def _register_commands() -> None:
+    """Add the commands each package contributes."""
+    from pirights.audit.cli import COMMANDS as audit_commands
+    from pirights.deadlines.cli import COMMANDS as deadline_commands
+
+    for command in (*audit_commands, *deadline_commands):
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

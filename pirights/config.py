@@ -27,6 +27,13 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_HOST": ("server", "host", str),
     "PIRIGHTS_PORT": ("server", "port", int),
     "PIRIGHTS_WORKERS": ("server", "workers", int),
+    "PIRIGHTS_AUDIT_SIGNING_KEY": ("audit", "signing_key", str),
+    "PIRIGHTS_SMTP_HOST": ("notifications", "smtp_host", str),
+    "PIRIGHTS_SMTP_PORT": ("notifications", "smtp_port", int),
+    "PIRIGHTS_SMTP_FROM": ("notifications", "smtp_from", str),
+    "PIRIGHTS_RETENTION_YEARS": ("retention", "years", int),
+    "PIRIGHTS_RATELIMIT_STORAGE": ("limits", "storage", str),
+    "PIRIGHTS_STAFF_TOKEN_DAYS": ("limits", "staff_token_days", int),
 }
 
 
@@ -48,6 +55,13 @@ class Settings:
     host: str
     port: int
     workers: int
+    audit_signing_key: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    retention_years: int = 3
+    ratelimit_storage: str = ""
+    staff_token_days: int = 0
     policies: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -125,6 +139,13 @@ def load_settings(
         host=get("server", "host"),
         port=get("server", "port"),
         workers=get("server", "workers"),
+        audit_signing_key=get("audit", "signing_key"),
+        smtp_host=get("notifications", "smtp_host"),
+        smtp_port=get("notifications", "smtp_port"),
+        smtp_from=get("notifications", "smtp_from"),
+        retention_years=get("retention", "years"),
+        ratelimit_storage=get("limits", "storage"),
+        staff_token_days=get("limits", "staff_token_days"),
         policies={
             "policies": data.get("policies", {}),
             "calendars": data.get("calendars", {}),
