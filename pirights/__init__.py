@@ -25,7 +25,15 @@ def create_app(
     register_database(app, settings)
     register_api(app, settings)
     register_errors(app)
+    register_security(app)
     return app
+
+
+def register_security(app: Flask) -> None:
+    """Rate limits and access logs, after every blueprint exists."""
+    from pirights import security
+
+    security.init_app(app)
 
 
 def database_url(app: Flask, settings: Settings) -> str:
@@ -38,6 +46,7 @@ def database_url(app: Flask, settings: Settings) -> str:
 
 def register_database(app: Flask, settings: Settings) -> None:
     """Engine, encryption key and deadline policies: everything data needs."""
+    import pirights.models  # noqa: F401  (every mapper known before the first query)
     from pirights import crypto
     from pirights.deadlines import runtime
     from pirights.deadlines.policy import PolicyError

@@ -78,7 +78,14 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate echoed from the input (e.g. an unknown field's name) has no
+        # UTF-8 form; JSON's \uXXXX escapes carry it safely.
+        payload = json.dumps(body, ensure_ascii=True).encode("ascii")
+    resp = Response(payload, status=status, mimetype=PROBLEM)
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp

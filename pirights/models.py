@@ -1,15 +1,18 @@
 """Imports every model so that Base.metadata knows every table (Alembic, tests)."""
 
 from pirights.audit.models import AuditEvent, AuditHead
+from pirights.deadlines.models import Extension, Notification
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
+    "Extension",
     "IdempotencyRecord",
     "Message",
     "Note",
+    "Notification",
     "Request",
     "Staff",
     "StaffToken",

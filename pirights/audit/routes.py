@@ -1,17 +1,19 @@
-"""Audit endpoints of the ticket API."""
+"""Audit endpoints of the ticket API: a request's events, exports and verification (§6)."""
 
 from __future__ import annotations
 
+from flask import Response, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from pirights.audit import export, service, signing
 from pirights.audit.models import AuditEvent
 from pirights.audit.recorder import as_dict
 from pirights.extensions import db
 from pirights.requests.references import normalise_reference
 from pirights.requests.service import load
-from pirights.staff.auth import ALL_STAFF, requires
+from pirights.staff.auth import ALL_STAFF, current_staff, requires
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trail")
 
@@ -47,3 +49,121 @@ def request_events(reference):
         .order_by(AuditEvent.seq)
     )
     return {"items": [as_dict(r) for r in rows]}
+
+
+AUDITORS = ("auditor", "supervisor", "admin")
+
+
+class Instant(fields.String):
+    """An ISO 8601 time with an offset, or a date meaning midnight UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Parse with the same rules as the CLI."""
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return export.parse_instant(text)
+        except ValueError as exc:
+            raise ValidationError(f"not a time with an offset or a date: {exc}") from None
+
+
+class ExportArgsSchema(Schema):
+    """What to export: a time window (since <= at < until) and/or a seq range."""
+
+    format = fields.String(
+        load_default="jsonl", validate=validate.OneOf(export.FORMATS, error="must be jsonl or csv")
+    )
+    since = Instant(metadata={"format": "date-time", "description": "events at or after"})
+    until = Instant(metadata={"format": "date-time", "description": "events before"})
+    from_seq = fields.Integer(validate=validate.Range(min=1))
+    to_seq = fields.Integer(validate=validate.Range(min=1))
+    sign = fields.Boolean(
+        load_default=False,
+        metadata={"description": "answer a signed manifest and the URL of its exact bytes"},
+    )
+
+    @validates_schema
+    def _ordered(self, data, **_kwargs):
+        """A window must not end before it starts."""
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise ValidationError({"until": ["must not be before since"]})
+        if data.get("from_seq") and data.get("to_seq") and data["from_seq"] > data["to_seq"]:
+            raise ValidationError({"to_seq": ["must not be below from_seq"]})
+
+
+class SignedExportSchema(Schema):
+    """A signed manifest; `events_url` streams exactly the bytes it describes."""
+
+    manifest = fields.Dict()
+    signature = fields.String(metadata={"description": "base64 Ed25519 over canonical manifest"})
+    public_key = fields.String(metadata={"description": "PEM of the signing key's public half"})
+    events_url = fields.String(allow_none=True)
+
+
+class VerifySchema(Schema):
+    """The verdict on the stored chain."""
+
+    ok = fields.Boolean()
+    events = fields.Integer()
+    first_bad_seq = fields.Integer()
+
+
+@blp.route("/audit/export")
+@requires(*AUDITORS)
+@blp.arguments(ExportArgsSchema, location="query", as_kwargs=False)
+@blp.response(
+    200,
+    SignedExportSchema,
+    description="With sign=true: the signed manifest. Otherwise the events stream as "
+    "application/x-ndjson (format=jsonl) or text/csv (format=csv).",
+)
+def audit_export(args):
+    """Stream the audit events in seq order, or sign an export of them (§6)."""
+    fmt = args["format"]
+    key = service.signing_key() if args["sign"] else None  # fail before recording anything
+    window = service.begin_export(
+        actor=current_staff().actor,
+        fmt=fmt,
+        since=args.get("since"),
+        until=args.get("until"),
+        from_seq=args.get("from_seq"),
+        to_seq=args.get("to_seq"),
+        signed=key is not None,
+    )
+    engine = service.engine()
+    if key is None:
+        name = f"audit-{window.first_seq}-{window.last_seq}.{fmt}"
+        return Response(
+            export.stream(engine, window, fmt),
+            mimetype=export.MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    # The body cannot both stream and carry a signature over itself, so the export is
+    # hashed here (streamed, not held) and the answer names the seq range whose bytes
+    # were signed; that range is immutable, so fetching events_url gives those bytes.
+    summary = export.Summary()
+    document = service.signed_manifest(
+        export.summarised(engine, window, fmt, summary), summary, fmt=fmt, window=window, key=key
+    )
+    document["public_key"] = signing.public_pem(key).decode("ascii")
+    document["events_url"] = (
+        url_for(
+            "audit.audit_export",
+            format=fmt,
+            from_seq=summary.first_seq,
+            to_seq=summary.last_seq,
+        )
+        if summary.count
+        else None
+    )
+    return document
+
+
+@blp.route("/audit/verify")
+@requires(*AUDITORS)
+@blp.response(200, VerifySchema)
+def audit_verify():
+    """Verify the stored chain: {"ok": true, "events": n} or {"ok": false, "first_bad_seq": n}."""
+    verdict = service.verify_stored_chain()
+    if verdict.ok:
+        return {"ok": True, "events": verdict.events}
+    return {"ok": False, "first_bad_seq": verdict.first_bad_seq}

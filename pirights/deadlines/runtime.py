@@ -4,13 +4,23 @@ services ask of them. Pure arithmetic lives in counting.py; this only wires it u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
 from pirights.deadlines.calendars import WorkingCalendar
-from pirights.deadlines.counting import Deadline, initial_deadline, period_end, shift_for_pause
+from pirights.deadlines.counting import (
+    Deadline,
+    end_of_day,
+    extend,
+    initial_deadline,
+    local_date,
+    period_end,
+    provisional_between,
+    shift_for_pause,
+    working_days_between,
+)
 from pirights.deadlines.policy import Period, Policies, Policy, parse_policies
 
 
@@ -47,6 +57,69 @@ class DeadlineBook:
         policy = self.policy(jurisdiction, request_type)
         return shift_for_pause(due_at, paused_at, resumed_at, policy, self.calendar(policy))
 
+    def extended(
+        self,
+        received_at: datetime,
+        due_at: datetime,
+        days: int,
+        earlier: list[int],
+        jurisdiction: str,
+        request_type: str,
+    ) -> datetime:
+        """The due date after an extension of `days` (§3.5); ExtensionError beyond policy.
+
+        `earlier` lists the days of the extensions already granted.
+        """
+        policy = self.policy(jurisdiction, request_type)
+        return extend(
+            received_at, due_at, days, len(earlier), sum(earlier), policy, self.calendar(policy)
+        )
+
+    def provisional_after_move(
+        self, old_due_at: datetime, new_due_at: datetime, jurisdiction: str, request_type: str
+    ) -> bool:
+        """Whether any day a due date moved across may change when a schedule arrives."""
+        policy = self.policy(jurisdiction, request_type)
+        tz = policy.tz
+        return provisional_between(
+            local_date(old_due_at, tz), local_date(new_due_at, tz), self.calendar(policy)
+        )
+
+    def recomputed(
+        self,
+        received_at: datetime,
+        jurisdiction: str,
+        request_type: str,
+        steps: list[tuple[str, int]],
+    ) -> Deadline:
+        """The due date recounted from receipt with today's policies and calendars.
+
+        `steps` replays what moved it, in order: ("pause", paused days) and ("extension",
+        days). Both move the due date in the policy's unit (§3.5), so the replay matches the
+        incremental computation whenever the calendar data has not changed.
+        """
+        policy = self.policy(jurisdiction, request_type)
+        cal = self.calendar(policy)
+        first = initial_deadline(received_at, policy, cal)
+        due_at, provisional = first.due_at, first.provisional
+        for _kind, days in steps:
+            if days <= 0:
+                continue
+            moved = _move_by(due_at, days, policy, cal)
+            provisional = provisional or provisional_between(
+                local_date(due_at, policy.tz), local_date(moved, policy.tz), cal
+            )
+            due_at = moved
+        return Deadline(due_at, provisional, first.rule, first.calendar_data)
+
+    def working_days(self, start: datetime, end: datetime, jurisdiction: str) -> int:
+        """Working days d with start's local day < d <= end's local day (SLA report)."""
+        policy = self.policies.get(jurisdiction, "access")
+        tz = policy.tz
+        return working_days_between(
+            local_date(start, tz), local_date(end, tz), self.calendar(policy)
+        )
+
     def due_soon_limit(self, now: datetime, jurisdiction: str) -> datetime:
         """Latest due_at that counts as due soon at `now` in a jurisdiction."""
         policy = self.policies.get(jurisdiction, "access")
@@ -57,6 +130,27 @@ class DeadlineBook:
     def timezone(self, jurisdiction: str) -> ZoneInfo:
         """Local time zone of a jurisdiction, for showing dates."""
         return ZoneInfo(self.policies.get(jurisdiction, "access").timezone)
+
+
+def _move_by(due_at: datetime, days: int, policy: Policy, cal: WorkingCalendar) -> datetime:
+    """`due_at` moved `days` later in the policy's unit, as pauses and extensions move it.
+
+    A pause of `days` from the due day itself to the due day gives exactly that move
+    (shift_for_pause counts days after the pause day up to the resume day).
+    """
+    tz = policy.tz
+    day = local_date(due_at, tz)
+    if policy.respond.unit == "working_days":
+        target = day
+        left = days
+        while left > 0:
+            target = date.fromordinal(target.toordinal() + 1)
+            left -= cal.is_working_day(target)
+        return end_of_day(target, tz)
+    moved, _ = shift_for_pause(
+        due_at, due_at, end_of_day(date.fromordinal(day.toordinal() + days), tz), policy, cal
+    )
+    return moved
 
 
 def init_app(app: Flask, policies_data, due_soon_working_days: int) -> None:

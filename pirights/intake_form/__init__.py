@@ -2,8 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from pirights.intake_form.locale import babel_locale
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+csrf = CSRFProtect()
+
+
+def _secret_key(app: Flask) -> str:
+    """The configured secret, else one derived from the encryption key.
+
+    Deriving it (rather than a random one per process) keeps sessions and CSRF tokens valid
+    across gunicorn workers and servers that share PIRIGHTS_ENCRYPTION_KEY.
+    """
+    from pirights.crypto import cipher
+
+    configured = app.config["PIRIGHTS"].secret_key
+    return configured or cipher().blind_index("pirights flask session secret v1")
 
 
 def init_app(app: Flask) -> None:
-    """Register the form's routes (filled in by the form issue)."""
+    """Translations, sessions, CSRF (HTML pages only) and the form's routes."""
+    from pirights.intake_form.routes import bp
+
+    if not app.secret_key:
+        app.secret_key = _secret_key(app)
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # CSRF is checked by the form blueprint itself (routes.check_csrf), never by default,
+    # so the JSON API under /api keeps working for clients without a browser session.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    # A token lives as long as the browser session: a slow writer must not lose a long form.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, default_locale="zh_CN", locale_selector=babel_locale)
+    csrf.init_app(app)
+    app.register_blueprint(bp)

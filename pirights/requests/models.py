@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -11,12 +11,20 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pirights.crypto import Encrypted
 from pirights.database import Base, UTCDateTime
 from pirights.staff.models import Staff
+
+if TYPE_CHECKING:
+    from pirights.deadlines.models import Extension
+
+
+DUE_SOON_PENDING = "alerted_due_soon_for IS NULL OR alerted_due_soon_for <> due_at"
+OVERDUE_PENDING = "alerted_overdue_for IS NULL OR alerted_overdue_for <> due_at"
 
 
 class Request(Base):
@@ -26,6 +34,22 @@ class Request(Base):
     __table_args__ = (
         Index("ix_requests_status_due", "status", "due_at", "reference"),
         Index("ix_requests_due", "due_at", "reference"),
+        # The deadline sweep's candidates (pirights.deadlines.sweep): only requests not yet
+        # alerted for their current due_at are in these, so a sweep reads threshold crossings.
+        Index(
+            "ix_requests_due_soon_alert",
+            "status",
+            "due_at",
+            postgresql_where=text(DUE_SOON_PENDING),
+            sqlite_where=text(DUE_SOON_PENDING),
+        ),
+        Index(
+            "ix_requests_overdue_alert",
+            "status",
+            "due_at",
+            postgresql_where=text(OVERDUE_PENDING),
+            sqlite_where=text(OVERDUE_PENDING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,6 +82,9 @@ class Request(Base):
     calendar_data: Mapped[str] = mapped_column(String(120))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    # The due_at for which the sweep last alerted (SPEC §3.6); a new due_at re-arms it.
+    alerted_due_soon_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_overdue_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     outcome_result: Mapped[str | None] = mapped_column(String(16))
@@ -76,6 +103,7 @@ class Request(Base):
     assignee: Mapped[Staff | None] = relationship()
     messages: Mapped[list[Message]] = relationship(back_populates="request", order_by="Message.id")
     notes: Mapped[list[Note]] = relationship(back_populates="request", order_by="Note.id")
+    extensions: Mapped[list[Extension]] = relationship(order_by="Extension.id")
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 

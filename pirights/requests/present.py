@@ -129,7 +129,10 @@ def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str,
         "overdue": is_overdue(req, now),
         "due_soon": is_due_soon(req, now),
         "clock": {"paused": req.status == AWAITING, "paused_days": req.paused_days},
-        "extensions": [],
+        "extensions": [
+            {"days": e.days, "reason": e.reason, "at": iso_local(req, e.created_at)}
+            for e in req.extensions
+        ],
         "assignee": req.assignee.name if req.assignee else None,
         "outcome": outcome(req),
         "closed_at": iso_local(req, req.closed_at),
@@ -146,9 +149,20 @@ def for_requester(req: Request) -> dict[str, Any]:
         "status": req.status,
         "received_at": iso_local(req, req.received_at),
         "due_at": iso_local(req, req.due_at),
-        "messages": [
-            {"sender": m.sender, "body": m.body, "at": iso_local(req, m.created_at)}
-            for m in req.messages
-        ],
+        "messages": _timeline(req),
         "outcome": outcome(req),
     }
+
+
+def _timeline(req: Request) -> list[dict[str, Any]]:
+    """Messages and extension notices (§3.5: the requester is shown each extension's reason)."""
+    items = [(m.created_at, m.sender, m.body) for m in req.messages]
+    for e in req.extensions:
+        new_due = iso_local(req, e.new_due_at)
+        if req.locale == "zh-CN":
+            body = f"处理期限已延长至 {new_due}。原因：{e.reason}"
+        else:
+            body = f"The time limit has been extended to {new_due}. Reason: {e.reason}"
+        items.append((e.created_at, "staff", body))
+    items.sort(key=lambda item: item[0])
+    return [{"sender": who, "body": body, "at": iso_local(req, at)} for at, who, body in items]

@@ -33,7 +33,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         due, ref = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         moment = datetime.fromisoformat(due)
+        # References are printable ASCII; anything else (NUL, surrogates) breaks the driver.
         if moment.tzinfo is None or not isinstance(ref, str):
+            raise ValueError
+        if not (ref.isascii() and ref.isprintable()):
             raise ValueError
         return moment, ref
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -16,6 +16,7 @@ from pirights.requests.schemas import (
     NoteOutSchema,
     RequestOutSchema,
     RequestPageSchema,
+    StaffIntakeOutSchema,
     StaffRequestInSchema,
     TransitionInSchema,
 )
@@ -32,7 +33,7 @@ def if_match() -> int | None:
     if raw is None or raw.strip() == "*":
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
         raise Invalid(
             'If-Match must be an ETag this API returned, like "3".',
             errors={"If-Match": ["not a version ETag"]},
@@ -66,7 +67,7 @@ class RequestCollection(MethodView):
 
     @requires(*WRITERS)
     @blp.arguments(StaffRequestInSchema)
-    @blp.response(201, RequestOutSchema)
+    @blp.response(201, StaffIntakeOutSchema)
     def post(self, data):
         """Record a request received by another channel."""
         from flask import current_app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from pirights.fields import Text, one_of
@@ -16,6 +18,7 @@ from pirights.requests.lifecycle import (
     TYPES,
 )
 
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
 PHONE = validate.Regexp(
     r"^\+?[0-9][0-9 ()-]{4,30}$", error="must be a phone number like +8613800138000"
 )
@@ -68,7 +71,11 @@ class StaffRequestInSchema(RequestInSchema):
     """A request received by another channel, entered by staff (§5)."""
 
     channel = one_of(CHANNELS, required=True)
-    received_at = fields.AwareDateTime(metadata={"description": "when it arrived; not future"})
+    # A floor keeps deadline arithmetic away from year 1 (which overflows in some zones).
+    received_at = fields.AwareDateTime(
+        validate=validate.Range(min=EARLIEST_RECEIVED, error="must be after 2000-01-01"),
+        metadata={"description": "when it arrived; not future"},
+    )
 
 
 class IntakeOutSchema(Schema):
@@ -180,6 +187,12 @@ class RequestOutSchema(Schema):
     closed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     on_time = fields.Boolean(allow_none=True)
     version = fields.Integer()
+
+
+class StaffIntakeOutSchema(RequestOutSchema):
+    """A request entered by staff, with the tracking token to pass on to the requester once."""
+
+    tracking_token = fields.String()
 
 
 class RequestPageSchema(Schema):

@@ -70,8 +70,13 @@ def _end_pause(req: Request, now: datetime) -> int:
     """Leave awaiting_requester: move due_at by the paused days; returns them."""
     if req.paused_at is None:
         return 0
+    old_due = req.due_at
     req.due_at, days = book().after_pause(
         req.due_at, req.paused_at, now, req.jurisdiction, req.type
+    )
+    # The days the due date moved across may still change when a schedule arrives.
+    req.due_at_provisional = req.due_at_provisional or book().provisional_after_move(
+        old_due, req.due_at, req.jurisdiction, req.type
     )
     req.paused_days += days
     req.paused_at = None

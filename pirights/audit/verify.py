@@ -1,0 +1,94 @@
+"""Verification of the database's chain and of signed exports (SPEC §6)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from pirights.audit import standalone
+from pirights.audit.chain import GENESIS, first_bad_seq
+from pirights.audit.export import iter_rows, row_event
+from pirights.audit.models import AuditHead
+from pirights.audit.recorder import HEAD_ID
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a verification: events checked, and the first bad seq if any."""
+
+    events: int
+    first_bad_seq: int | None = None
+    why: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was wrong."""
+        return self.first_bad_seq is None
+
+
+def verify_database(engine: Engine) -> Verdict:
+    """Walk the stored chain up to the head read at the start (later appends are ignored).
+
+    Beyond the hashes: seq must start at 1, and the head row must name the last event,
+    so a deleted first or last event is caught as well as one in the middle.
+    """
+    with engine.connect() as conn:
+        head = conn.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+        ).one_or_none()
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    walk = standalone.Walk(row_event(r) for r in iter_rows(engine, 1, head_seq))
+    count, bad = first_bad_seq(walk)
+    if walk.first is not None and walk.first["seq"] != 1:
+        return Verdict(count, 1, "the chain does not start at seq 1")
+    if bad is not None:
+        return Verdict(count, bad, "hash chain broken")
+    last_seq = walk.last["seq"] if walk.last else 0
+    last_hash = walk.last["hash"] if walk.last else GENESIS
+    if last_seq != head_seq:
+        return Verdict(count, min(last_seq, head_seq) + 1, "events missing before the head")
+    if last_hash != head_hash:
+        return Verdict(count, max(last_seq, 1), "the head does not match the last event")
+    return Verdict(count)
+
+
+def verify_file(path: Path) -> Verdict:
+    """Verify an export file (JSONL or CSV, detected) on its own."""
+    count, bad, _walk, why = standalone.verify_file(path)
+    return Verdict(count, bad, why)
+
+
+def verify_signed_file(path: Path, manifest_path: Path, public_key_pem: bytes) -> Verdict:
+    """Check the manifest's signature, the file's hash, and the chain, all together.
+
+    Raises ValueError for a key or manifest that cannot be read; a mismatch is a Verdict
+    whose first_bad_seq is the file's (or its first seq, when only the manifest disagrees).
+    """
+    from pirights.audit.signing import load_public_key, signature_valid
+
+    public = load_public_key(public_key_pem)
+    try:
+        document = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read the manifest {manifest_path}: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("manifest"), dict):
+        raise ValueError(f"{manifest_path} is not a signed manifest")
+    count, bad, walk, why = standalone.verify_file(path)
+    if bad is not None:
+        return Verdict(count, bad, why)
+    first = walk.first["seq"] if walk.first else 0
+    if not signature_valid(document, public):
+        return Verdict(count, first, "the manifest's signature is not valid for this key")
+    manifest = document["manifest"]
+    problems = standalone.manifest_mismatches(manifest, path, count, walk)
+    if manifest.get("format") != standalone.detect_format(path):
+        problems.append("the file's format differs from the manifest")
+    if walk.first is not None and manifest.get("first_prev_hash") != walk.first["prev_hash"]:
+        problems.append("the first prev_hash differs from the manifest")
+    if problems:
+        return Verdict(count, first, "; ".join(problems))
+    return Verdict(count)

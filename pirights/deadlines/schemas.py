@@ -1,0 +1,112 @@
+"""Schemas of the deadline endpoints: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
+
+from pirights.deadlines.runtime import book
+from pirights.fields import Text
+
+
+class ExtensionInSchema(Schema):
+    """An extension of the due date (§3.5); the policy decides how many days are allowed."""
+
+    days = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=366),
+        metadata={"description": "working days under a working-day policy, else calendar days"},
+    )
+    reason = Text(required=True, max_length=2000, metadata={"description": "shown to requester"})
+
+
+class NotificationArgsSchema(Schema):
+    """Filters of the caller's notification list."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    unsent = fields.Boolean(load_default=False)
+
+
+class NotificationSchema(Schema):
+    """A deadline alert for one staff member."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["deadline.due_soon", "deadline.overdue"]})
+    request_ref = fields.String()
+    due_at = fields.String(metadata={"format": "date-time"})
+    created_at = fields.String(metadata={"format": "date-time"})
+    sent_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class NotificationPageSchema(Schema):
+    """The caller's notifications, newest first."""
+
+    items = fields.List(fields.Nested(NotificationSchema))
+
+
+class Moment(fields.Field):
+    """A date (midnight in the default jurisdiction's time zone) or an aware date-time.
+
+    With `whole_day`, a bare date means the end of that day (the next midnight).
+    """
+
+    def __init__(self, *, whole_day: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.whole_day = whole_day
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Parse YYYY-MM-DD or an ISO 8601 date-time with offset."""
+        if not isinstance(value, str):
+            raise ValidationError("must be a date like 2026-09-01 or a date-time with offset")
+        try:
+            if len(value) == 10:
+                tz = book().timezone(current_app.config["PIRIGHTS"].default_jurisdiction)
+                day = date.fromisoformat(value) + timedelta(days=1 if self.whole_day else 0)
+                return datetime.combine(day, time(), tzinfo=tz)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                "must be a date like 2026-09-01 or a date-time with offset"
+            ) from None
+        if moment.tzinfo is None:
+            raise ValidationError("a date-time needs a UTC offset, e.g. +08:00")
+        return moment
+
+
+class SlaArgsSchema(Schema):
+    """The window of the SLA report: requests received since <= received_at < until.
+
+    A bare date for `until` includes that whole day. Defaults: the 30 days up to now.
+    """
+
+    since = Moment(metadata={"description": "date or date-time; default until - 30 days"})
+    until = Moment(
+        whole_day=True, metadata={"description": "date (inclusive) or date-time (exclusive)"}
+    )
+
+
+class CountCellSchema(Schema):
+    """Requests of one type in one status."""
+
+    type = fields.String()
+    status = fields.String()
+    count = fields.Integer()
+
+
+class SlaReportSchema(Schema):
+    """The SLA report."""
+
+    since = fields.String(metadata={"format": "date-time"})
+    until = fields.String(metadata={"format": "date-time"})
+    total = fields.Integer()
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type_status = fields.List(fields.Nested(CountCellSchema))
+    closed = fields.Integer()
+    on_time = fields.Integer()
+    on_time_rate = fields.Float(allow_none=True)
+    median_working_days_to_close = fields.Float(allow_none=True)
+    open_overdue = fields.Integer()

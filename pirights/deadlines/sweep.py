@@ -1,0 +1,138 @@
+"""The deadline sweep (SPEC §3.6): alert once per request per due_at, cheaply and safely.
+
+Each request carries the due_at it was last alerted for (`alerted_due_soon_for`,
+`alerted_overdue_for`). A candidate is a running request whose mark differs from its
+current due_at and which has crossed the threshold; partial indexes hold exactly the
+not-yet-alerted rows, so a sweep reads the requests that crossed a threshold, not every
+open request. A new due_at (pause, extension, recompute) differs from the mark, which
+re-arms the alerts. Rows are taken in batches with FOR UPDATE SKIP LOCKED on PostgreSQL
+(SQLite serialises writers anyway), so concurrent sweeps never alert twice; each batch is
+one unit of work with its audit events and notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, false, or_, select, update
+
+from pirights.audit.recorder import record
+from pirights.deadlines import notifications
+from pirights.deadlines.runtime import book
+from pirights.extensions import db
+from pirights.requests.models import Request
+from pirights.requests.queries import RUNNING
+
+BATCH_SIZE = 500
+
+# kind -> the mark column
+MARKS = {
+    "deadline.due_soon": Request.alerted_due_soon_for,
+    "deadline.overdue": Request.alerted_overdue_for,
+}
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MARKS, 0))
+    notifications: int = 0
+    emailed: int = 0
+
+    def line(self, now: datetime) -> str:
+        """One line for the CLI."""
+        return (
+            f"sweep {now.isoformat(timespec='seconds')}: "
+            f"due_soon={self.counts['deadline.due_soon']} "
+            f"overdue={self.counts['deadline.overdue']} "
+            f"notifications={self.notifications} emailed={self.emailed}"
+        )
+
+
+def _pending(mark):
+    """Not yet alerted for the current due_at; the same text as the partial indexes."""
+    return or_(mark.is_(None), mark != Request.due_at)
+
+
+def _crossed(kind: str, now: datetime):
+    """SQL for requests past the kind's threshold at `now` (§3.5 definitions)."""
+    if kind == "deadline.overdue":
+        return Request.due_at < now
+    per_jurisdiction = [
+        and_(Request.jurisdiction == j, Request.due_at <= book().due_soon_limit(now, j))
+        for j in book().policies.jurisdictions()
+    ]
+    return and_(Request.due_at >= now, or_(*per_jurisdiction) if per_jurisdiction else false())
+
+
+def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple[int, int]:
+    """Alert one batch of candidates in one unit of work; returns (alerts, notifications)."""
+    mark = MARKS[kind]
+    with db.unit_of_work() as s:
+        rows = s.execute(
+            select(
+                Request.id,
+                Request.reference,
+                Request.due_at,
+                Request.assignee_id,
+                Request.jurisdiction,
+                Request.deadline_rule,
+            )
+            .where(Request.status.in_(RUNNING), _pending(mark), _crossed(kind, now))
+            .order_by(Request.status, Request.due_at)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        queued = 0
+        for row in rows:
+            # A Core UPDATE: the mark is bookkeeping and must not bump the request's
+            # version (staff holding an ETag would get a needless 412).
+            s.execute(
+                update(Request)
+                .where(Request.id == row.id)
+                .values({mark.key: row.due_at})
+                .execution_options(synchronize_session=False)
+            )
+            tz_due = row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat()
+            record(
+                s,
+                actor="system",
+                action=kind,
+                request_ref=row.reference,
+                data={"due_at": tz_due, "deadline_rule": row.deadline_rule},
+            )
+            queued += notifications.queue(
+                s,
+                kind=kind,
+                reference=row.reference,
+                due_at=row.due_at,
+                assignee_id=row.assignee_id,
+                supervisors=supervisors,
+                now=now,
+            )
+    return len(rows), queued
+
+
+def sweep(
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Record due-soon and overdue alerts not yet made, queue and send notifications."""
+    result = SweepResult()
+    with db.unit_of_work() as s:
+        supervisors = notifications.active_supervisors(s)
+    for kind in MARKS:
+        while True:
+            alerted, queued = _batch(kind, now, batch_size, supervisors)
+            if not alerted:
+                break
+            result.counts[kind] += alerted
+            result.notifications += queued
+            if progress:
+                progress(f"{kind}: {result.counts[kind]} alerted")
+    result.emailed = notifications.send_pending(now)
+    return result

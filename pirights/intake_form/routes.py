@@ -1,0 +1,310 @@
+"""The request form and status pages (SPEC §7). Views parse, call one service, present.
+
+The tracking token never travels in a URL: pages that need it read it from the signed
+session cookie, where it is kept encrypted with the application's key.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_datetime
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from pirights.crypto import cipher
+from pirights.deadlines.runtime import book
+from pirights.errors import Conflict, NotFound
+from pirights.intake_form import forms, texts
+from pirights.intake_form.locale import html_lang, page_language, remember_choice
+from pirights.requests import intake, present, service
+from pirights.requests.lifecycle import AWAITING, TERMINAL
+
+bp = Blueprint(
+    "intake_form",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+
+RECEIPT, TRACK = "pirights_receipt", "pirights_track"
+
+# No inline script or style anywhere: every asset is a file served from this origin.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@bp.before_request
+def check_csrf() -> None:
+    """Refuse a form post without this session's CSRF token (the JSON API is not ours)."""
+    if request.method == "POST":
+        from pirights.intake_form import csrf
+
+        csrf.protect()
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """Strict headers on every page and asset of the form (§8.3)."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if response.mimetype == "text/html":
+        # Pages can show a tracking token or personal data: never store them in caches.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Language"] = html_lang()
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return remember_choice(response)
+
+
+@bp.context_processor
+def page_helpers() -> dict[str, Any]:
+    """What every page needs: its language and the links of the language switch."""
+    return {
+        "html_lang": html_lang(),
+        "page_language": page_language(),
+        "languages": [("zh", "中文"), ("en", "English")],
+        "switch_url": lambda code: url_for(
+            request.endpoint or "intake_form.index", lang=code, **(request.view_args or {})
+        ),
+        "texts": texts,
+    }
+
+
+def _seal(token: str) -> str:
+    """The tracking token encrypted for the session cookie (signed is not secret)."""
+    return base64.urlsafe_b64encode(cipher().encrypt(token)).decode()
+
+
+def _unseal(sealed: str) -> str | None:
+    """The token back from the session, or None if the key changed or it was altered."""
+    try:
+        return cipher().decrypt(base64.urlsafe_b64decode(sealed.encode()))
+    except (ValueError, TypeError):
+        return None
+
+
+def local_time(iso: str | None, jurisdiction: str, style: str = "full") -> str:
+    """An instant as a person reads it, in the jurisdiction's time zone and page language."""
+    if not iso:
+        return ""
+    tz = book().timezone(jurisdiction)
+    moment = datetime.fromisoformat(iso).astimezone(tz)
+    return format_datetime(moment, style, tzinfo=tz, locale=get_locale())
+
+
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render one of the form's templates."""
+    return render_template(f"intake_form/{template}", **context), status
+
+
+# --- the request form ----------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The empty request form."""
+    return _render("index.html", values={"relationship": "self"}, errors={})
+
+
+@bp.post("/")
+def submit():
+    """Validate with the API's schema; 303 to the receipt, or 422 with the errors beside fields.
+
+    422 (not 200) so tools and tests can tell a refused submission from a page view;
+    browsers render the page either way.
+    """
+    data, errors = forms.parse_request(request.form, html_lang())
+    if errors:
+        return _render("index.html", 422, values=forms.form_values(request.form), errors=errors)
+    req, answer = intake.submit(
+        data,
+        channel="web",
+        actor="requester",
+        default_jurisdiction=current_app.config["PIRIGHTS"].default_jurisdiction,
+    )
+    sealed = _seal(answer["tracking_token"])
+    session[RECEIPT] = {
+        "reference": answer["reference"],
+        "token": sealed,
+        "due_at": answer["due_at"],
+        "jurisdiction": req.jurisdiction if req else data.get("jurisdiction", "CN"),
+    }
+    session[TRACK] = {"reference": answer["reference"], "token": sealed}
+    return redirect(url_for("intake_form.submitted"), 303)
+
+
+@bp.get("/submitted")
+def submitted():
+    """The receipt: reference, the tracking token (this once) and the due date."""
+    receipt = session.pop(RECEIPT, None)
+    token = _unseal(receipt["token"]) if receipt else None
+    if not receipt or not token:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    return _render(
+        "submitted.html",
+        reference=receipt["reference"],
+        token=token,
+        due=local_time(receipt["due_at"], receipt["jurisdiction"]),
+    )
+
+
+# --- the status pages ----------------------------------------------------------------
+
+
+@bp.get("/status")
+def status_lookup():
+    """The form asking for a reference and tracking token."""
+    return _render("status_lookup.html", values={}, errors={})
+
+
+@bp.post("/status")
+def status_check():
+    """Check the pair; on success keep it in the session and 303 to the status page."""
+    reference = request.form.get("reference", "").strip()
+    token = request.form.get("tracking_token", "").strip()
+    errors: dict[str, list[str]] = {}
+    if not reference:
+        errors["reference"] = [_("Fill in this field.")]
+    if not token:
+        errors["tracking_token"] = [_("Fill in this field.")]
+    if not errors:
+        try:
+            req = service.requester_view(reference, token)
+        except NotFound:
+            message = _("No request matches this reference and tracking token. Check both.")
+            return _render(
+                "status_lookup.html",
+                404,
+                values={"reference": reference},
+                errors={"reference": [message], "tracking_token": [message]},
+            )
+        session[TRACK] = {"reference": req.reference, "token": _seal(token)}
+        return redirect(url_for("intake_form.status_page"), 303)
+    return _render("status_lookup.html", 422, values={"reference": reference}, errors=errors)
+
+
+def _tracked() -> tuple[str, str] | None:
+    """The (reference, token) this browser checked last, if any."""
+    track = session.get(TRACK)
+    token = _unseal(track["token"]) if isinstance(track, dict) else None
+    return (track["reference"], token) if token else None
+
+
+def _status_context(req) -> dict[str, Any]:
+    """What the status template shows about a request."""
+    view = present.for_requester(req)
+    where = req.jurisdiction
+    outcome = view["outcome"]
+    return {
+        "view": view,
+        "type_text": texts.TYPE_TEXTS.get(view["type"]),
+        "status_text": texts.STATUS_TEXTS.get(view["status"], view["status"]),
+        "received": local_time(view["received_at"], where),
+        "due": local_time(view["due_at"], where),
+        "messages": [
+            {"sender": m["sender"], "body": m["body"], "at": local_time(m["at"], where, "medium")}
+            for m in view["messages"]
+        ],
+        "outcome": outcome,
+        "outcome_at": local_time(outcome["at"], where) if outcome else "",
+        "awaiting": view["status"] == AWAITING,
+        "open": view["status"] not in TERMINAL,
+        "notices": get_flashed_messages(),
+    }
+
+
+def _show_status(status: int = 200, errors: dict | None = None, values: dict | None = None):
+    """The status page for the tracked request, or back to the lookup form."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    try:
+        req = service.requester_view(*tracked)
+    except NotFound:
+        session.pop(TRACK, None)
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    return _render(
+        "status.html", status, errors=errors or {}, values=values or {}, **_status_context(req)
+    )
+
+
+@bp.get("/status/request")
+def status_page():
+    """Status, due date, messages and outcome of the tracked request."""
+    return _show_status()
+
+
+@bp.post("/status/reply")
+def status_reply():
+    """The requester writes to the privacy team (answering a request for information)."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    body, errors = forms.parse_message(request.form)
+    if errors:
+        return _show_status(422, errors, {"message": request.form.get("message", "")})
+    try:
+        service.requester_message(*tracked, body)
+    except Conflict:
+        return _show_status(409, {"message": [_("This request is closed; it takes no replies.")]})
+    except NotFound:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    flash("sent")
+    return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.post("/status/withdraw")
+def status_withdraw():
+    """Withdraw the tracked request, once the requester has ticked the confirmation."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    reason, errors = forms.parse_withdrawal(request.form)
+    if errors:
+        return _show_status(422, errors, {"reason": request.form.get("reason", "")})
+    try:
+        service.requester_withdraw(*tracked, reason)
+    except Conflict:
+        return _show_status(409, {"confirm": [_("This request is already closed.")]})
+    except NotFound:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    flash("withdrawn")
+    return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.post("/status/forget")
+def status_forget():
+    """Forget the tracked request in this browser (for shared computers)."""
+    session.pop(TRACK, None)
+    return redirect(url_for("intake_form.status_lookup"), 303)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_error: CSRFError):
+    """A post without a valid token: an HTML page saying what to do, not problem+json."""
+    return _render("error.html", 400, message=_(
+        "This form has expired or did not come from this site. Go back, reload the page "
+        "and send it again."
+    ))
+

@@ -1,0 +1,109 @@
+"""Guards against hostile input that no schema sees first (SPEC §8.4: never a 500).
+
+- The standard library's JSON parser raises RecursionError on deeply nested arrays (a
+  100 000-level `[[[[` fits easily in the body limit) and a bare ValueError for integers
+  over 4 300 digits; webargs only catches JSONDecodeError, so both would surface as 500s.
+  Parsing once here, before any view, turns every unreadable body into the same 400.
+- PostgreSQL refuses NUL characters in text and UTF-8 has no lone surrogates, so a string
+  holding either would fail inside the database driver wherever it reaches a query (an
+  assignee name, a reference, a cursor). Refusing them at the edge, with a 422 naming the
+  field, protects every endpoint and every future field at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+
+from pirights.errors import HTTP_DETAILS, problem
+
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BAD_TEXT = "must not contain NUL characters or invalid Unicode"
+
+
+def is_storable(text: str) -> bool:
+    """True when a database can store `text`: no NUL and no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_json(mimetype: str) -> bool:
+    """True for the media types webargs will parse as JSON."""
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def text_errors(value: Any) -> Any:
+    """Field errors for unstorable strings in a decoded JSON value, shaped like marshmallow's.
+
+    Returns None when every string (keys included) is storable.
+    """
+    if isinstance(value, str):
+        return None if is_storable(value) else [BAD_TEXT]
+    if isinstance(value, dict):
+        found = {}
+        for key, item in value.items():
+            if not is_storable(key):
+                # The bad key cannot name its own error readably; escape it.
+                found[key.encode("utf-8", "backslashreplace").decode()] = [BAD_TEXT]
+                continue
+            sub = text_errors(item)
+            if sub is not None:
+                found[key] = sub
+        return found or None
+    if isinstance(value, list):
+        found = {str(i): sub for i, item in enumerate(value) if (sub := text_errors(item))}
+        return found or None
+    return None
+
+
+def _invalid(errors: dict[str, Any]):
+    """The 422 problem for unstorable text."""
+    return problem(
+        422,
+        "Unprocessable content",
+        "Some fields are missing or invalid; see errors.",
+        slug="invalid",
+        errors=errors,
+    )
+
+
+def check_url():
+    """404 for a path holding NUL, 422 for query parameters holding it."""
+    if "\x00" in request.path:
+        return problem(404, "Not Found", HTTP_DETAILS[404])
+    bad = {
+        key if is_storable(key) else "?": [BAD_TEXT]
+        for key, value in request.args.items(multi=True)
+        if not (is_storable(key) and is_storable(value))
+    }
+    return _invalid(bad) if bad else None
+
+
+def check_json_body():
+    """400 for a JSON body that cannot be decoded; 422 for unstorable strings in it."""
+    if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
+        return None
+    if not _is_json(request.mimetype):
+        return None
+    raw = request.get_data(cache=True)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError is not.
+        return problem(400, "Bad Request", HTTP_DETAILS[400])
+    try:
+        errors = text_errors(data)
+    except RecursionError:
+        return problem(400, "Bad Request", HTTP_DETAILS[400])
+    return _invalid(errors if isinstance(errors, dict) else {"_schema": errors}) if errors else None
