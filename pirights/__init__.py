@@ -77,6 +77,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
     from pirights import health, intake_form
     from pirights.audit.routes import blp as audit_blp
+    from pirights.complaints.routes import blp as complaints_blp
     from pirights.deadlines.routes import blp as deadlines_blp
     from pirights.extensions import api
     from pirights.requests.public import blp as public_blp
@@ -94,7 +95,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp):
+    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp, complaints_blp):
         api.register_blueprint(blp)
     health.init_app(app)
     intake_form.init_app(app)

@@ -34,6 +34,8 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_RETENTION_YEARS": ("retention", "years", int),
     "PIRIGHTS_RATELIMIT_STORAGE": ("limits", "storage", str),
     "PIRIGHTS_STAFF_TOKEN_DAYS": ("limits", "staff_token_days", int),
+    "PIRIGHTS_COMPLAINT_MEASURE_HOURS": ("complaints", "measure_hours", int),
+    "PIRIGHTS_COMPLAINT_REMEDIATION": ("complaints", "remediation", str),
 }
 
 
@@ -62,6 +64,8 @@ class Settings:
     retention_years: int = 3
     ratelimit_storage: str = ""
     staff_token_days: int = 0
+    complaint_measure_hours: int = 24
+    complaint_remediation: str = "3m"
     policies: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -146,6 +150,8 @@ def load_settings(
         retention_years=get("retention", "years"),
         ratelimit_storage=get("limits", "storage"),
         staff_token_days=get("limits", "staff_token_days"),
+        complaint_measure_hours=get("complaints", "measure_hours"),
+        complaint_remediation=get("complaints", "remediation"),
         policies={
             "policies": data.get("policies", {}),
             "calendars": data.get("calendars", {}),
@@ -167,6 +173,12 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {s.port}")
     if not 1 <= s.workers <= 64:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
+    if not 1 <= s.complaint_measure_hours <= 24 * 30:
+        raise ConfigError("complaints.measure_hours: must be between 1 and 720")
+    if not s.complaint_remediation[:-1].isdigit() or s.complaint_remediation[-1:] not in "dm":
+        raise ConfigError(
+            f"complaints.remediation: {s.complaint_remediation!r} is not a period like 3m or 90d"
+        )
     rate = s.public_rate_limit.lower()
     if rate != "off" and not _looks_like_rate(rate):
         raise ConfigError(

@@ -1,6 +1,13 @@
 """Imports every model so that Base.metadata knows every table (Alembic, tests)."""
 
 from pirights.audit.models import AuditEvent, AuditHead
+from pirights.complaints.models import (
+    BlocklistEntry,
+    BlocklistState,
+    ComplaintTrack,
+    Measure,
+    Remediation,
+)
 from pirights.deadlines.models import Extension, Notification
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken
@@ -8,11 +15,16 @@ from pirights.staff.models import Staff, StaffToken
 __all__ = [
     "AuditEvent",
     "AuditHead",
+    "BlocklistEntry",
+    "BlocklistState",
+    "ComplaintTrack",
     "Extension",
     "IdempotencyRecord",
+    "Measure",
     "Message",
     "Note",
     "Notification",
+    "Remediation",
     "Request",
     "Staff",
     "StaffToken",

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pirights import clock
 from pirights.audit.recorder import record
+from pirights.complaints import service as complaints
 from pirights.crypto import cipher
 from pirights.deadlines.policy import PolicyError
 from pirights.deadlines.runtime import book
@@ -113,6 +114,7 @@ def submit(
             req.tracking_token_hash = hash_tracking_token(token)
             s.add(req)
             s.flush()
+            complaints.open_track(s, req)
             answer = {
                 "reference": req.reference,
                 "tracking_token": token,

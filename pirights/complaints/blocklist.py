@@ -1,0 +1,165 @@
+"""The subject blocklist the generation service reads (§9)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pirights import clock
+from pirights.audit.recorder import record
+from pirights.complaints.matching import Matcher, fold
+from pirights.complaints.models import BlocklistEntry, BlocklistState
+from pirights.errors import Conflict, Invalid, NotFound
+from pirights.extensions import db
+from pirights.requests import lifecycle as lc
+from pirights.requests.models import Request
+from pirights.requests.service import load
+from pirights.staff.models import Staff
+
+# Requests that may put a person on the blocklist (§9): a block request, or a complaint
+# about portrait or reputation.
+BLOCKING_TYPES = ("block", "portrait_complaint", "reputation_complaint")
+STATE_ID = 1
+
+_cache_lock = threading.Lock()
+_matchers: dict[tuple[str, int], Matcher] = {}
+
+
+def version(s: Session) -> int:
+    """The list's version; changes with every add and delete."""
+    state = s.get(BlocklistState, STATE_ID)
+    return state.version if state else 0
+
+
+def _bump(s: Session) -> int:
+    """Advance the version under a row lock (the row is created on first use)."""
+    state = s.execute(
+        select(BlocklistState).where(BlocklistState.id == STATE_ID).with_for_update()
+    ).scalar_one_or_none()
+    if state is None:
+        state = BlocklistState(id=STATE_ID, version=0)
+        s.add(state)
+    state.version += 1
+    return state.version
+
+
+def add_entry(
+    s: Session, terms: list[str], req: Request, reason: str, staff: Staff
+) -> BlocklistEntry:
+    """Add an entry inside the caller's unit of work (also used by completing a request)."""
+    clean = [t.strip() for t in terms if fold(t)]
+    if not clean:
+        raise Invalid(
+            "Give at least one term that is not blank.", errors={"terms": ["no usable term"]}
+        )
+    if req.type not in BLOCKING_TYPES:
+        raise Conflict(
+            f"A {req.type} request cannot add blocklist entries; only "
+            f"{', '.join(BLOCKING_TYPES)} can."
+        )
+    if req.status in (lc.REFUSED, lc.WITHDRAWN):
+        raise Conflict(f"The request is {req.status}; it cannot block anyone.")
+    entry = BlocklistEntry(
+        terms=json.dumps(clean, ensure_ascii=False),
+        request_id=req.id,
+        reason=reason,
+        created_by=staff.id,
+        created_at=clock.now(),
+    )
+    s.add(entry)
+    s.flush()
+    new_version = _bump(s)
+    # The terms are PII: the audit names the entry and counts its terms, nothing more.
+    record(
+        s,
+        actor=staff.actor,
+        action="blocklist.added",
+        request_ref=req.reference,
+        data={"entry_id": entry.id, "terms": len(clean), "version": new_version},
+    )
+    return entry
+
+
+def add(
+    terms: list[str], request_ref: str, reason: str, staff: Staff
+) -> tuple[BlocklistEntry, str]:
+    """POST /blocklist: one unit of work; returns the entry and its request's reference."""
+    with db.unit_of_work() as s:
+        req = load(s, request_ref)
+        return add_entry(s, terms, req, reason, staff), req.reference
+
+
+def remove(entry_id: int, staff: Staff) -> None:
+    """DELETE /blocklist/{id}: deactivate an entry (kept for the record)."""
+    with db.unit_of_work() as s:
+        entry = s.get(BlocklistEntry, entry_id)
+        if entry is None or entry.deleted_at is not None:
+            raise NotFound(f"No active blocklist entry {entry_id}.")
+        entry.deleted_at = clock.now()
+        ref = s.get(Request, entry.request_id).reference if entry.request_id else None
+        new_version = _bump(s)
+        record(
+            s,
+            actor=staff.actor,
+            action="blocklist.removed",
+            request_ref=ref,
+            data={"entry_id": entry_id, "version": new_version},
+        )
+
+
+def present(entry: BlocklistEntry, reference: str | None) -> dict[str, Any]:
+    """One entry as the API shows it."""
+    return {
+        "id": entry.id,
+        "terms": json.loads(entry.terms),
+        "request_ref": reference,
+        "created_at": entry.created_at.isoformat(),
+    }
+
+
+def active() -> tuple[int, list[dict[str, Any]]]:
+    """(version, every active entry) read in one transaction."""
+    with db.unit_of_work() as s:
+        rows = s.execute(
+            select(BlocklistEntry, Request.reference)
+            .outerjoin(Request, Request.id == BlocklistEntry.request_id)
+            .where(BlocklistEntry.deleted_at.is_(None))
+            .order_by(BlocklistEntry.id)
+        ).all()
+        return version(s), [present(e, ref) for e, ref in rows]
+
+
+def current_version() -> int:
+    """The version alone, for a cheap If-None-Match check."""
+    with db.unit_of_work() as s:
+        return version(s)
+
+
+def matcher() -> Matcher:
+    """The automaton for the current version, built once per process per version."""
+    with db.unit_of_work() as s:
+        v = version(s)
+        key = (str(db.engine.url), v)
+        cached = _matchers.get(key)
+        if cached is not None:
+            return cached
+        rows = s.execute(
+            select(BlocklistEntry.id, BlocklistEntry.terms).where(
+                BlocklistEntry.deleted_at.is_(None)
+            )
+        ).all()
+    built = Matcher((entry_id, json.loads(terms)) for entry_id, terms in rows)
+    with _cache_lock:
+        for old in [k for k in _matchers if k[0] == key[0]]:
+            del _matchers[old]
+        _matchers[key] = built
+    return built
+
+
+def check(text: str) -> list[dict[str, Any]]:
+    """Entries whose terms occur in `text` (NFKC, case- and space-insensitive)."""
+    return matcher().matches(text)
