@@ -107,9 +107,17 @@ def requester(req: Request, masked: bool) -> dict[str, Any]:
     }
 
 
+def complaint_fields(req: Request, now: datetime) -> dict[str, Any]:
+    """The §9 fields of a complaint (none for other requests)."""
+    from pirights.complaints.service import present  # complaints builds on requests
+    from pirights.extensions import db
+
+    return present(db.session, req, now)
+
+
 def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str, Any]:
     """The §5 representation."""
-    return {
+    body = {
         "reference": req.reference,
         "type": req.type,
         "status": req.status,
@@ -139,6 +147,8 @@ def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str,
         "on_time": req.on_time,
         "version": req.version,
     }
+    body.update(complaint_fields(req, now))
+    return body
 
 
 def for_requester(req: Request) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, false, not_, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from pirights.complaints.models import ComplaintTrack
 from pirights.deadlines.runtime import book
 from pirights.errors import Invalid
 from pirights.extensions import db
@@ -64,6 +65,25 @@ def _due_soon(now: datetime):
     )
 
 
+def complaint_filters(now: datetime) -> dict[str, Any]:
+    """SQL for the §9 list filters, over the indexed complaint_tracks table."""
+    terminal_failed = Request.status.in_((lc.REFUSED, lc.WITHDRAWN))
+    return {
+        "measure_overdue": and_(
+            ComplaintTrack.first_measure_at.is_(None),
+            ComplaintTrack.measure_due_at < now,
+            ComplaintTrack.request_id.in_(select(Request.id).where(not_(terminal_failed))),
+        ),
+        "remediation_open": and_(
+            ComplaintTrack.remediation_due_at.is_not(None),
+            ComplaintTrack.remediated_at.is_(None),
+        ),
+        "remediation_overdue": and_(
+            ComplaintTrack.remediated_at.is_(None), ComplaintTrack.remediation_due_at < now
+        ),
+    }
+
+
 def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
     """One page of requests matching the filters, and the cursor of the next page."""
     q = select(Request).options(selectinload(Request.assignee))
@@ -75,6 +95,10 @@ def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], s
         q = q.where(_overdue(now) if args["overdue"] else not_(_overdue(now)))
     if "due_soon" in args:
         q = q.where(_due_soon(now) if args["due_soon"] else not_(_due_soon(now)))
+    for name, condition in complaint_filters(now).items():
+        if name in args:
+            track = select(ComplaintTrack.request_id).where(condition)
+            q = q.where(Request.id.in_(track) if args[name] else Request.id.not_in(track))
     if "assignee" in args:
         q = q.join(Staff, Staff.id == Request.assignee_id).where(Staff.name == args["assignee"])
     if "email" in args:

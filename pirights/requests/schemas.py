@@ -187,6 +187,12 @@ class RequestOutSchema(Schema):
     closed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     on_time = fields.Boolean(allow_none=True)
     version = fields.Integer()
+    measure_due_at = fields.String(metadata={"format": "date-time"})
+    measure_overdue = fields.Boolean()
+    measures = fields.List(fields.Dict())
+    remediation_due_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    remediated_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    remediation_overdue = fields.Boolean()
 
 
 class StaffIntakeOutSchema(RequestOutSchema):
@@ -209,6 +215,9 @@ class ListArgsSchema(Schema):
     type = one_of(TYPES)
     overdue = fields.Boolean()
     due_soon = fields.Boolean()
+    measure_overdue = fields.Boolean(metadata={"description": "complaints: first measure late"})
+    remediation_open = fields.Boolean(metadata={"description": "upheld, not yet remediated"})
+    remediation_overdue = fields.Boolean()
     assignee = fields.String(validate=validate.Length(min=1, max=64))
     email = fields.String(validate=validate.Length(min=1, max=254))
     phone = fields.String(validate=validate.Length(min=1, max=40))
@@ -226,6 +235,14 @@ class TransitionInSchema(Schema):
     result = one_of(RESULTS)
     reason = Text(max_length=10000)
     legal_basis = one_of(LEGAL_BASES)
+    blocklist_terms = fields.List(
+        Text(max_length=200),
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "complete only: block the subject of a block request or "
+            "an upheld portrait/reputation complaint"
+        },
+    )
 
 
 class AssignInSchema(Schema):

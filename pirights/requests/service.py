@@ -21,7 +21,7 @@ from pirights.requests.references import normalise_reference, token_matches
 from pirights.staff.models import Staff
 
 # Fields an action may carry beyond its required ones.
-OPTIONAL_FIELDS = {"complete": ("result", "reason")}
+OPTIONAL_FIELDS = {"complete": ("result", "reason", "blocklist_terms")}
 NEEDS_REASON = ("partial", "restricted")
 
 
@@ -147,6 +147,9 @@ def transition(
     if_match: int | None = None,
 ) -> Request:
     """Apply a §3.2 action for a staff member."""
+    from pirights.complaints import blocklist
+    from pirights.complaints import service as complaints  # complaints builds on requests
+
     action = lc.ACTIONS[action_name]
     if staff.role not in action.roles:
         raise Forbidden(f"Only {', '.join(sorted(action.roles))} may {action_name}.")
@@ -156,7 +159,10 @@ def transition(
         with db.unit_of_work() as s:
             req = load(s, reference)
             _check_version(req, if_match)
+            complaints.before_transition(s, req, action.name)
+            terms = fields.pop("blocklist_terms", None)
             data = _apply(req, action, fields, now, staff)
+            data.update(complaints.after_transition(s, req, action.name, now))
             record(
                 s,
                 actor=staff.actor,
@@ -164,6 +170,10 @@ def transition(
                 request_ref=req.reference,
                 data=data,
             )
+            if terms:
+                # A completed block request (or upheld complaint) blocks its subject in
+                # the same step (§9); the entry is audited on its own.
+                blocklist.add_entry(s, terms, req, req.resolution or "", staff)
     except StaleDataError:
         raise PreconditionFailed(
             "Someone else changed the request at the same moment; fetch it again and retry."
