@@ -1,0 +1,68 @@
+"""Run the §10 benchmarks and print one table.
+
+    python bench/run.py            # PostgreSQL at 127.0.0.1:5432, 1 000 000 rows
+    python bench/run.py --quick    # SQLite, small data, under a minute
+
+Each run builds its own data in a fresh database (`pirights_bench` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import intake, listing  # noqa: E402
+from bench.common import Row, fresh_postgres, migrate, print_table  # noqa: E402
+
+
+def machine() -> str:
+    """What the figures were measured on."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    """Parse arguments, build data, run each benchmark."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="SQLite and small data")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rows", type=int, help="requests and audit events to generate")
+    parser.add_argument("--seconds", type=float, help="duration of each load run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="run only these: intake list sweep export")
+    args = parser.parse_args()
+    if args.quick:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+        rows, seconds = args.rows or 20_000, args.seconds or 5
+    else:
+        url = fresh_postgres("pirights_bench", args.admin_url)
+        rows, seconds = args.rows or 1_000_000, args.seconds or 15
+    migrate(url)
+    wanted = set(args.only or ["intake", "list", "sweep", "export"])
+    results: list[Row] = []
+    if "intake" in wanted:
+        results += intake.run(url, args.workers, seconds, concurrency=16)
+    if "list" in wanted:
+        listing.seed(url, rows)
+        results += listing.run(url, rows)
+    db = "SQLite" if args.quick else "PostgreSQL"
+    print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
+
+
+if __name__ == "__main__":
+    main()
