@@ -40,7 +40,8 @@ def worker(url: str, body: bytes, stop: float, latencies: list[float], errors: l
 def main() -> None:
     """Run the load and print the summary."""
     url, seconds, concurrency, body_file = sys.argv[1:5]
-    body = open(body_file, "rb").read()
+    with open(body_file, "rb") as fh:
+        body = fh.read()
     stop = time.monotonic() + float(seconds)
     latencies: list[float] = []
     errors: list[int] = []

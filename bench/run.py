@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import intake, listing  # noqa: E402
-from bench.common import Row, fresh_postgres, migrate, print_table  # noqa: E402
+from bench import intake, listing
+from bench.common import Row, fresh_postgres, migrate, print_table
 
 
 def machine() -> str:
