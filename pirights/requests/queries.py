@@ -86,7 +86,7 @@ def complaint_filters(now: datetime) -> dict[str, Any]:
 
 def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
     """One page of requests matching the filters, and the cursor of the next page."""
-    q = select(Request).options(selectinload(Request.assignee))
+    q = select(Request).options(selectinload(Request.assignee), selectinload(Request.extensions))
     if "status" in args:
         q = q.where(Request.status == args["status"])
     if "type" in args:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -60,10 +60,14 @@ class RequestCollection(MethodView):
         now = clock.now()
         items, cursor = queries.list_requests(args, now)
         masked = current_staff().role == "auditor"
-        return {
-            "items": [present.for_staff(r, now, masked=masked) for r in items],
-            "next_cursor": cursor,
-        }
+        # The items are already plain JSON values shaped as RequestPageSchema documents;
+        # returning a Response skips a second serialisation pass over 50 x 40 fields.
+        return jsonify(
+            {
+                "items": [present.for_staff(r, now, masked=masked) for r in items],
+                "next_cursor": cursor,
+            }
+        )
 
     @requires(*WRITERS)
     @blp.arguments(StaffRequestInSchema)
