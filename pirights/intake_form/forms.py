@@ -86,7 +86,9 @@ def field_errors(messages: Mapping[str, Any]) -> dict[str, list[str]]:
     """Schema errors keyed by form field name, translated, duplicates dropped."""
     out: dict[str, list[str]] = {}
     for key, value in messages.items():
-        pairs = value.items() if key == "requester" and isinstance(value, Mapping) else [(key, value)]
+        pairs = (
+            value.items() if key == "requester" and isinstance(value, Mapping) else [(key, value)]
+        )
         for field, raw in pairs:
             name = field if field in FIELDS else "_form"
             for message in _flatten(raw):

@@ -30,8 +30,11 @@ def page_language() -> str:
     chosen = _code(request.args.get("lang")) or _code(request.cookies.get(COOKIE))
     if chosen:
         return chosen
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    return _code(best) or DEFAULT
+    # The browser's most preferred language we speak, any region (zh-TW reads zh-CN too).
+    for value, _quality in request.accept_languages:
+        if _code(value):
+            return _code(value)  # type: ignore[return-value]
+    return DEFAULT
 
 
 def babel_locale() -> str:
@@ -49,6 +52,11 @@ def remember_choice(response: Response) -> Response:
     chosen = _code(request.args.get("lang"))
     if chosen and chosen != _code(request.cookies.get(COOKIE)):
         response.set_cookie(
-            COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True, secure=request.is_secure
+            COOKIE,
+            chosen,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure,
         )
     return response

@@ -303,8 +303,11 @@ def status_forget():
 @bp.errorhandler(CSRFError)
 def csrf_failed(_error: CSRFError):
     """A post without a valid token: an HTML page saying what to do, not problem+json."""
-    return _render("error.html", 400, message=_(
-        "This form has expired or did not come from this site. Go back, reload the page "
-        "and send it again."
-    ))
-
+    return _render(
+        "error.html",
+        400,
+        message=_(
+            "This form has expired or did not come from this site. Go back, reload the page "
+            "and send it again."
+        ),
+    )
