@@ -62,7 +62,10 @@ def register_database(app: Flask, settings: Settings) -> None:
             )
         key_text = crypto.instance_key(Path(app.instance_path))
     try:
-        crypto.configure(crypto.Cipher(crypto.decode_key(key_text)))
+        old_keys = crypto.decode_old_keys(
+            settings.raw.get("security", {}).get("encryption_old_keys")
+        )
+        crypto.configure(crypto.Cipher(crypto.decode_key(key_text), old_keys=old_keys))
     except crypto.KeyError_ as exc:
         raise ConfigError(str(exc)) from None
     try:

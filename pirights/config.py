@@ -20,6 +20,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_DATABASE_URL": ("database", "url", str),
     "PIRIGHTS_SECRET_KEY": ("security", "secret_key", str),
     "PIRIGHTS_ENCRYPTION_KEY": ("security", "encryption_key", str),
+    "PIRIGHTS_ENCRYPTION_OLD_KEYS": ("security", "encryption_old_keys", str),
     "PIRIGHTS_PUBLIC_RATE_LIMIT": ("public", "rate_limit", str),
     "PIRIGHTS_MAX_BODY_BYTES": ("public", "max_body_bytes", int),
     "PIRIGHTS_DEFAULT_JURISDICTION": ("requests", "default_jurisdiction", str),

@@ -46,6 +46,20 @@ def decode_key(text: str) -> bytes:
     return raw
 
 
+def decode_old_keys(value: str | list[str] | None) -> list[bytes]:
+    """Old keys that may still decrypt (comma-separated text or a list), for rotation."""
+    if not value:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        return [decode_key(item) for item in items if item.strip()]
+    except KeyError_:
+        raise KeyError_(
+            "security.encryption_old_keys (PIRIGHTS_ENCRYPTION_OLD_KEYS) must be "
+            "comma-separated keys as `pirights keys generate` prints them"
+        ) from None
+
+
 def instance_key(instance_path: Path) -> str:
     """The embedded default: read or create instance/encryption.key with mode 0600."""
     path = instance_path / "encryption.key"
@@ -64,7 +78,9 @@ class Cipher:
 
     def __init__(self, key: bytes, old_keys: list[bytes] | None = None) -> None:
         self._current = key
-        self._keys = {self.key_id(k): k for k in [key, *(old_keys or [])]}
+        self._current_id = self.key_id(key)
+        # AESGCM objects are reusable and cost a key schedule to build: make them once.
+        self._aeads = {self.key_id(k): AESGCM(k) for k in [key, *(old_keys or [])]}
         self._index_key = HKDF(SHA256(), 32, salt=None, info=b"pirights blind index").derive(key)
 
     @staticmethod
@@ -72,20 +88,25 @@ class Cipher:
         """Four bytes naming a key without revealing it."""
         return hashlib.sha256(b"pirights key id" + key).digest()[:4]
 
+    @property
+    def current_key_id(self) -> bytes:
+        """The id of the key new ciphertexts are made with (key rotation compares it)."""
+        return self._current_id
+
     def encrypt(self, plaintext: str) -> bytes:
         """Authenticated encryption of one UTF-8 string."""
         nonce = secrets.token_bytes(12)
-        ct = AESGCM(self._current).encrypt(nonce, plaintext.encode("utf-8"), None)
-        return bytes([_VERSION]) + self.key_id(self._current) + nonce + ct
+        ct = self._aeads[self._current_id].encrypt(nonce, plaintext.encode("utf-8"), None)
+        return bytes([_VERSION]) + self._current_id + nonce + ct
 
     def decrypt(self, blob: bytes) -> str:
         """Reverse `encrypt`; raises if the blob was altered or the key is unknown."""
         if not blob or blob[0] != _VERSION:
             raise ValueError("unknown ciphertext version")
-        key = self._keys.get(bytes(blob[1:5]))
-        if key is None:
+        aead = self._aeads.get(bytes(blob[1:5]))
+        if aead is None:
             raise ValueError("ciphertext was made with a key this server does not have")
-        return AESGCM(key).decrypt(bytes(blob[5:17]), bytes(blob[17:]), None).decode("utf-8")
+        return aead.decrypt(bytes(blob[5:17]), bytes(blob[17:]), None).decode("utf-8")
 
     def blind_index(self, value: str) -> str:
         """Keyed hash of a normalised value, so equality search works without plaintext."""

@@ -6,8 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the input guards, request ids and access logs, and rate limits."""
-    from pirights.security import input_guard
+    """Access logs, then rate limits (so floods of garbage count too), then input guards."""
+    from pirights.security import access_log, input_guard, limits
 
+    access_log.init_app(app)
+    limits.init_app(app)
     app.before_request(input_guard.check_url)
     app.before_request(input_guard.check_json_body)

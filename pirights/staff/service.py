@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from pirights import clock
@@ -28,6 +30,12 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def token_expiry(now: datetime) -> datetime | None:
+    """When a token made now expires: limits.staff_token_days later, or never for 0."""
+    days = current_app.config["PIRIGHTS"].staff_token_days
+    return now + timedelta(days=days) if days > 0 else None
+
+
 def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
     """Create a member and their first token; returns the token, which is not kept."""
     if not NAME_RE.match(name):
@@ -46,7 +54,9 @@ def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
             raise Conflict(f"A staff member named {name!r} already exists.")
         member = Staff(name=name, role=role, active=True, created_at=now)
         token = new_token()
-        member.tokens.append(StaffToken(token_hash=hash_token(token), created_at=now))
+        member.tokens.append(
+            StaffToken(token_hash=hash_token(token), created_at=now, expires_at=token_expiry(now))
+        )
         s.add(member)
         record(s, actor=actor, action="staff.added", data={"staff": name, "role": role})
     return member, token
@@ -64,6 +74,35 @@ def revoke_staff(name: str, actor: str = "system") -> int:
             token.revoked_at = now
         record(s, actor=actor, action="staff.revoked", data={"staff": name, "tokens": len(live)})
     return len(live)
+
+
+def list_tokens(name: str) -> list[StaffToken]:
+    """A member's tokens, oldest first (hashes only; tokens are never kept)."""
+    member = db.session.scalar(select(Staff).where(Staff.name == name))
+    if member is None:
+        raise NotFound(f"No staff member named {name!r}.")
+    return sorted(member.tokens, key=lambda t: t.id)
+
+
+def revoke_token(name: str, token_id: int, actor: str = "system") -> None:
+    """Revoke one token of a member."""
+    now = clock.now()
+    with db.unit_of_work() as s:
+        token = s.scalar(
+            select(StaffToken)
+            .join(Staff, Staff.id == StaffToken.staff_id)
+            .where(Staff.name == name, StaffToken.id == token_id)
+        )
+        if token is None:
+            raise NotFound(f"{name!r} has no token with id {token_id}.")
+        if token.revoked_at is None:
+            token.revoked_at = now
+        record(
+            s,
+            actor=actor,
+            action="staff.revoked",
+            data={"staff": name, "tokens": 1, "token_id": token_id},
+        )
 
 
 def authenticate(header: str | None, route: str) -> Staff:

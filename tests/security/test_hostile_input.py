@@ -58,7 +58,12 @@ def test_body_over_the_limit_is_413(app, client, target):
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/json"],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/json",
+    ],
 )
 def test_wrong_content_type_is_415(app, client, target, content_type):
     before = row_counts(app)
@@ -296,20 +301,31 @@ def test_hostile_tracking_tokens_are_404(app, client, target, token):
     headers = {"X-Tracking-Token": token}
     ref = target["ref"]
     assert_problem(client.get(f"{PUBLIC}/{ref}", headers=headers), 404)
-    assert_problem(client.post(f"{PUBLIC}/{ref}/messages", json={"body": "x"}, headers=headers), 404)
+    assert_problem(
+        client.post(f"{PUBLIC}/{ref}/messages", json={"body": "x"}, headers=headers), 404
+    )
     assert_problem(client.post(f"{PUBLIC}/{ref}/withdraw", json={}, headers=headers), 404)
     assert row_counts(app) == before
 
 
 @pytest.mark.parametrize(
     "value",
-    [latin1("Bearer 令牌"), "Bearer \xff\xfe", "Bearer " + "a" * 8000, "Basic YTpi", "Bearer", "令"],
+    [
+        latin1("Bearer 令牌"),
+        "Bearer \xff\xfe",
+        "Bearer " + "a" * 8000,
+        "Basic YTpi",
+        "Bearer",
+        "令",
+    ],
 )
 def test_hostile_authorization_is_401(app, client, target, value):
     before = row_counts(app)
     headers = {"Authorization": value}
     assert_problem(client.get(STAFF, headers=headers), 401)
-    assert_problem(client.post(f"{STAFF}/{target['ref']}/notes", json={"body": "x"}, headers=headers), 401)
+    assert_problem(
+        client.post(f"{STAFF}/{target['ref']}/notes", json={"body": "x"}, headers=headers), 401
+    )
     after = row_counts(app)
     # Refusals are audited (auth.denied), but nothing else is written.
     assert after["audit_events"] == before["audit_events"] + 2
@@ -376,7 +392,9 @@ def test_hostile_references_are_404(app, client, target, ref):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 intake_like = st.fixed_dictionaries(
