@@ -28,6 +28,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_HOST": ("server", "host", str),
     "PIRIGHTS_PORT": ("server", "port", int),
     "PIRIGHTS_WORKERS": ("server", "workers", int),
+    "PIRIGHTS_TRUSTED_PROXIES": ("server", "trusted_proxies", int),
     "PIRIGHTS_AUDIT_SIGNING_KEY": ("audit", "signing_key", str),
     "PIRIGHTS_SMTP_HOST": ("notifications", "smtp_host", str),
     "PIRIGHTS_SMTP_PORT": ("notifications", "smtp_port", int),
@@ -58,6 +59,7 @@ class Settings:
     host: str
     port: int
     workers: int
+    trusted_proxies: int = 0
     audit_signing_key: str = ""
     smtp_host: str = ""
     smtp_port: int = 25
@@ -144,6 +146,7 @@ def load_settings(
         host=get("server", "host"),
         port=get("server", "port"),
         workers=get("server", "workers"),
+        trusted_proxies=get("server", "trusted_proxies"),
         audit_signing_key=get("audit", "signing_key"),
         smtp_host=get("notifications", "smtp_host"),
         smtp_port=get("notifications", "smtp_port"),
@@ -172,6 +175,8 @@ def _check(s: Settings) -> None:
         raise ConfigError("requests.due_soon_working_days: must be between 0 and 60")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {s.port}")
+    if not 0 <= s.trusted_proxies <= 5:
+        raise ConfigError("server.trusted_proxies: must be between 0 and 5")
     if not 1 <= s.workers <= 64:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
     if not 1 <= s.complaint_measure_hours <= 24 * 30:

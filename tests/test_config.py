@@ -78,3 +78,20 @@ def test_sqlite_creates_its_key_with_mode_0600(tmp_path):
     first = key.read_text()
     create_app(settings=load_settings(env={}), instance_path=str(instance))
     assert key.read_text() == first
+
+
+def test_trusted_proxies_take_the_client_address_from_forwarded_for(app_overrides, tmp_path):
+    from flask import request
+
+    app_overrides["server"] = {"trusted_proxies": 1}
+    app = create_app(app_overrides, instance_path=str(tmp_path))
+    app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+    client = app.test_client()
+    seen = client.get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"}).get_data(as_text=True)
+    assert seen == "203.0.113.9"
+    direct = create_app(
+        {**app_overrides, "server": {"trusted_proxies": 0}}, instance_path=str(tmp_path / "b")
+    )
+    direct.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+    forged = direct.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert forged.get_data(as_text=True) != "203.0.113.9"
