@@ -31,8 +31,7 @@ def active_supervisors(s: Session) -> list[int]:
     return list(s.scalars(select(Staff.id).where(Staff.role == "supervisor", Staff.active)))
 
 
-def queue(
-    s: Session,
+def rows_for(
     *,
     kind: str,
     reference: str,
@@ -40,18 +39,22 @@ def queue(
     assignee_id: int | None,
     supervisors: Iterable[int],
     now: datetime,
-) -> int:
-    """Queue one notification per recipient (assignee and supervisors); returns how many."""
+) -> list[dict]:
+    """Notification rows for one alert: the assignee and every supervisor, once each."""
     recipients = dict.fromkeys(supervisors)
     if assignee_id is not None:
         recipients[assignee_id] = None
-    for staff_id in recipients:
-        s.add(
-            Notification(
-                staff_id=staff_id, kind=kind, request_ref=reference, due_at=due_at, created_at=now
-            )
-        )
-    return len(recipients)
+    return [
+        {
+            "staff_id": staff_id,
+            "kind": kind,
+            "request_ref": reference,
+            "due_at": due_at,
+            "created_at": now,
+            "sent_at": None,
+        }
+        for staff_id in recipients
+    ]
 
 
 def for_staff(staff: Staff, limit: int, unsent_only: bool) -> list[Notification]:

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, false, insert, or_, select, update
 
 from pirights.audit.recorder import record
 from pirights.deadlines import notifications
+from pirights.deadlines.models import Notification
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
 from pirights.requests.models import Request
@@ -65,7 +66,12 @@ def _crossed(kind: str, now: datetime):
         and_(Request.jurisdiction == j, Request.due_at <= book().due_soon_limit(now, j))
         for j in book().policies.jurisdictions()
     ]
-    return and_(Request.due_at >= now, or_(*per_jurisdiction) if per_jurisdiction else false())
+    if not per_jurisdiction:
+        return false()
+    # The overall upper bound lets the index range stop there; the per-jurisdiction
+    # limits then filter the few rows inside it.
+    latest = max(book().due_soon_limit(now, j) for j in book().policies.jurisdictions())
+    return and_(Request.due_at >= now, Request.due_at <= latest, or_(*per_jurisdiction))
 
 
 def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple[int, int]:
@@ -86,26 +92,27 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
             .limit(size)
             .with_for_update(skip_locked=True)
         ).all()
-        queued = 0
+        if not rows:
+            return 0, 0
+        # One statement marks the whole batch: the mark is bookkeeping, so a Core-style
+        # UPDATE that leaves the request's version (its ETag) alone.
+        s.execute(
+            update(Request)
+            .where(Request.id.in_([row.id for row in rows]))
+            .values({mark.key: Request.due_at})
+            .execution_options(synchronize_session=False)
+        )
+        queued: list[dict] = []
         for row in rows:
-            # A Core UPDATE: the mark is bookkeeping and must not bump the request's
-            # version (staff holding an ETag would get a needless 412).
-            s.execute(
-                update(Request)
-                .where(Request.id == row.id)
-                .values({mark.key: row.due_at})
-                .execution_options(synchronize_session=False)
-            )
-            tz_due = row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat()
+            local_due = row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat()
             record(
                 s,
                 actor="system",
                 action=kind,
                 request_ref=row.reference,
-                data={"due_at": tz_due, "deadline_rule": row.deadline_rule},
+                data={"due_at": local_due, "deadline_rule": row.deadline_rule},
             )
-            queued += notifications.queue(
-                s,
+            queued += notifications.rows_for(
                 kind=kind,
                 reference=row.reference,
                 due_at=row.due_at,
@@ -113,6 +120,9 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
                 supervisors=supervisors,
                 now=now,
             )
+        if queued:
+            s.execute(insert(Notification), queued)
+    return len(rows), len(queued)
     return len(rows), queued
 
 
