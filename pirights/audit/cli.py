@@ -35,24 +35,28 @@ def _app():
 
 
 class Progress:
-    """Events written so far on stderr, only when stderr is a terminal."""
+    """Events handled so far on stderr, only when stderr is a terminal."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int | None, verb: str = "exported") -> None:
         self.total = total
-        self.done = 0
+        self.verb = verb
         self.live = sys.stderr.isatty()
+        self.shown = False
 
     def advance(self, done: int) -> None:
-        """Show `done` of total."""
-        self.done = done
+        """Show `done` (of total, when known)."""
         if self.live:
-            share = f" ({100 * done // self.total}%)" if self.total else ""
-            sys.stderr.write(f"\rexported {done}/{self.total} events{share}")
+            if self.total:
+                text = f"{done}/{self.total} events ({100 * done // self.total}%)"
+            else:
+                text = f"{done} events"
+            sys.stderr.write(f"\r{self.verb} {text}")
             sys.stderr.flush()
+            self.shown = True
 
     def finish(self) -> None:
         """End the progress line."""
-        if self.live:
+        if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
@@ -104,8 +108,8 @@ def export_command(
                 sink.flush()
             progress.finish()
         if key is not None and output is not None:
-            document = service.signed_manifest(
-                iter(()), summary, fmt=fmt, window=window, key=key, file=output.name
+            document = service.sign_summary(
+                summary, fmt=fmt, window=window, key=key, file=output.name
             )
             manifest_path = output.with_name(output.name + ".manifest.json")
             manifest_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -133,24 +137,30 @@ def verify_command(file: Path | None, key_file: Path | None, manifest: Path | No
     """Verify an export FILE (JSONL or CSV), or the database's chain without FILE."""
     from pirights.audit import verify
 
+    progress = Progress(None, "verified")
     if file is None:
         if key_file or manifest:
             raise click.UsageError("--key and --manifest need an export FILE")
         with _app().app_context():
             from pirights.audit.service import verify_stored_chain
 
-            verdict = verify_stored_chain()
+            verdict = verify_stored_chain(progress.advance)
+        progress.finish()
     else:
         try:
             if key_file is not None:
                 manifest = manifest or file.with_name(file.name + ".manifest.json")
                 if not manifest.exists():
                     raise ValueError(f"no manifest at {manifest}; name it with --manifest")
-                verdict = verify.verify_signed_file(file, manifest, key_file.read_bytes())
+                verdict = verify.verify_signed_file(
+                    file, manifest, key_file.read_bytes(), progress.advance
+                )
             else:
-                verdict = verify.verify_file(file)
+                verdict = verify.verify_file(file, progress.advance)
         except (OSError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
+        finally:
+            progress.finish()
     if not verdict.ok:
         click.echo(f"FAILED first bad seq {verdict.first_bad_seq} ({verdict.why})")
         sys.exit(1)

@@ -26,10 +26,9 @@ from pirights.audit.standalone import CSV_HEADER
 
 FORMATS = ("jsonl", "csv")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
-BATCH = 5000
+BATCH = 1000
 EVENTS = AuditEvent.__table__
 COLUMNS = [EVENTS.c[name] for name in CSV_HEADER]
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Window:
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO 8601 time with an offset, or a date (midnight UTC); ValueError otherwise."""
+    """An ISO 8601 time with an offset, or a date (midnight UTC), in UTC; else ValueError."""
     text = text.strip()
     if len(text) == 10:
         day = date.fromisoformat(text)
@@ -57,7 +56,11 @@ def parse_instant(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("give a time zone offset, e.g. 2026-09-30T10:00:00+08:00")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # e.g. 0001-01-01T00:00+01:00 lies before the first representable UTC time
+        raise ValueError("out of range") from None
 
 
 def resolve_window(
@@ -149,11 +152,38 @@ def row_event(row: Row) -> dict[str, Any]:
     }
 
 
+# C-accelerated JSON string encoder; keeps non-ASCII as the canonical form does.
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+LINE = (
+    '{"seq":%d,"at":%s,"actor":%s,"action":%s,"request_ref":%s,"data":%s,"prev_hash":%s,"hash":%s}'
+)
+
+
+def jsonl_line(row: Row) -> str:
+    """One event as a JSON line, `data` as an object (not a string).
+
+    The stored `data` is the canonical JSON object text that was hashed, so it is spliced
+    in verbatim: the same bytes json.dumps(json.loads(data)) with compact separators would
+    give, at a third of the cost (SPEC §10 asks for 100 000 events/s).
+    """
+    seq, at, actor, action, ref, data, prev_hash, digest = row
+    return LINE % (
+        seq,
+        _string(at),
+        _string(actor),
+        _string(action),
+        "null" if ref is None else _string(ref),
+        data,
+        _string(prev_hash),
+        _string(digest),
+    )
+
+
 def jsonl_chunks(rows: Iterator[Row], batch: int = BATCH) -> Iterator[bytes]:
     """One JSON object per line, yielded a batch of lines at a time."""
     lines: list[str] = []
     for row in rows:
-        lines.append(_encode(row_event(row)))
+        lines.append(jsonl_line(row))
         if len(lines) >= batch:
             yield ("\n".join(lines) + "\n").encode("utf-8")
             lines = []

@@ -52,6 +52,7 @@ def request_events(reference):
 
 
 AUDITORS = ("auditor", "supervisor", "admin")
+MAX_SEQ = 2**63 - 1  # BIGINT
 
 
 class Instant(fields.String):
@@ -74,8 +75,8 @@ class ExportArgsSchema(Schema):
     )
     since = Instant(metadata={"format": "date-time", "description": "events at or after"})
     until = Instant(metadata={"format": "date-time", "description": "events before"})
-    from_seq = fields.Integer(validate=validate.Range(min=1))
-    to_seq = fields.Integer(validate=validate.Range(min=1))
+    from_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_SEQ))
+    to_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_SEQ))
     sign = fields.Boolean(
         load_default=False,
         metadata={"description": "answer a signed manifest and the URL of its exact bytes"},
@@ -120,6 +121,8 @@ def audit_export(args):
     """Stream the audit events in seq order, or sign an export of them (§6)."""
     fmt = args["format"]
     key = service.signing_key() if args["sign"] else None  # fail before recording anything
+    # audit.exported is recorded and committed here, in its own unit of work, when the
+    # export starts: the streamed body is produced after this view has returned.
     window = service.begin_export(
         actor=current_staff().actor,
         fmt=fmt,
@@ -137,20 +140,13 @@ def audit_export(args):
             mimetype=export.MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    # The body cannot both stream and carry a signature over itself, so the export is
-    # hashed here (streamed, not held) and the answer names the seq range whose bytes
-    # were signed; that range is immutable, so fetching events_url gives those bytes.
-    summary = export.Summary()
-    document = service.signed_manifest(
-        export.summarised(engine, window, fmt, summary), summary, fmt=fmt, window=window, key=key
-    )
+    # The body cannot both stream and carry a signature over itself, so the answer is the
+    # signed manifest plus the URL of the exact seq range whose bytes were signed.
+    document, summary = service.sign_export(window, fmt, key)
     document["public_key"] = signing.public_pem(key).decode("ascii")
     document["events_url"] = (
         url_for(
-            "audit.audit_export",
-            format=fmt,
-            from_seq=summary.first_seq,
-            to_seq=summary.last_seq,
+            "audit.audit_export", format=fmt, from_seq=summary.first_seq, to_seq=summary.last_seq
         )
         if summary.count
         else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -55,8 +55,7 @@ def engine() -> Engine:
     return db.engine
 
 
-def signed_manifest(
-    chunks: Iterator[bytes],
+def sign_summary(
     summary: export.Summary,
     *,
     fmt: str,
@@ -64,9 +63,7 @@ def signed_manifest(
     key: signing.Ed25519PrivateKey,
     file: str | None = None,
 ) -> dict[str, Any]:
-    """Consume `chunks` (already passing through `summary`) and sign what went by."""
-    for _chunk in chunks:
-        pass
+    """The signed manifest of the bytes that went through `summary`."""
     manifest = signing.build_manifest(
         fmt=fmt,
         window_filter=window.filter,
@@ -84,6 +81,26 @@ def signed_manifest(
     return signing.sign(manifest, key)
 
 
-def verify_stored_chain() -> Verdict:
-    """Verify the database's chain."""
-    return verify_database(engine())
+def sign_export(
+    window: export.Window, fmt: str, key: signing.Ed25519PrivateKey
+) -> tuple[dict[str, Any], export.Summary]:
+    """Produce the export's bytes once, hashing them as they pass (nothing is kept), and sign.
+
+    The window's events are immutable, so exporting the same seq range again gives the
+    same bytes: that is what lets the API hand out the manifest and the events separately.
+    """
+    summary = export.Summary()
+    for _chunk in export.summarised(engine(), window, fmt, summary):
+        pass
+    return sign_summary(summary, fmt=fmt, window=window, key=key), summary
+
+
+def verify_stored_chain(tick: Callable[[int], None] | None = None) -> Verdict:
+    """Verify the database's chain, batch by batch on the engine.
+
+    The request's own read transaction (authentication) ends first: on SQLite it holds
+    the write lock, which the verifier's batches would otherwise wait for.
+    """
+    if db.session.in_transaction():
+        db.session.commit()
+    return verify_database(engine(), tick)

@@ -20,7 +20,7 @@ import importlib.util
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,11 @@ KEYS = frozenset(CSV_HEADER)
 
 
 class Malformed(Exception):
-    """A line that is not an event; `seq` is the seq it should have had (or None)."""
+    """A line that is not an event (reported as the seq that should have stood there)."""
 
     def __init__(self, line: int, why: str) -> None:
         super().__init__(f"line {line}: {why}")
         self.line = line
-        self.seq: int | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -122,26 +121,33 @@ def read_csv(fh: io.TextIOBase) -> Iterator[dict[str, Any]]:
 class Walk:
     """Feeds events to chain.first_bad_seq while remembering the first and last one."""
 
-    def __init__(self, events: Iterator[dict[str, Any]]) -> None:
+    def __init__(
+        self, events: Iterator[dict[str, Any]], tick: Callable[[int], None] | None = None
+    ) -> None:
         self.events = events
+        self.tick = tick
         self.first: dict[str, Any] | None = None
         self.last: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        """Yield the events, keeping the endpoints for the caller's checks."""
-        for event in self.events:
+        """Yield the events, keeping the endpoints; call `tick(n)` every 10 000 events."""
+        for n, event in enumerate(self.events, 1):
             if self.first is None:
                 self.first = event
             self.last = event
+            if self.tick is not None and n % 10_000 == 0:
+                self.tick(n)
             yield event
 
 
-def verify_events(events: Iterator[dict[str, Any]]) -> tuple[int, int | None, Walk, str]:
+def verify_events(
+    events: Iterator[dict[str, Any]], tick: Callable[[int], None] | None = None
+) -> tuple[int, int | None, Walk, str]:
     """(count, first bad seq or None, the walk, why) for a stream of events.
 
     A malformed line is reported as the seq that should have stood there.
     """
-    walk = Walk(events)
+    walk = Walk(events, tick)
     try:
         count, bad = chain.first_bad_seq(walk)
     except Malformed as exc:
@@ -150,11 +156,13 @@ def verify_events(events: Iterator[dict[str, Any]]) -> tuple[int, int | None, Wa
     return count, bad, walk, "" if bad is None else "hash chain broken"
 
 
-def verify_file(path: Path) -> tuple[int, int | None, Walk, str]:
+def verify_file(
+    path: Path, tick: Callable[[int], None] | None = None
+) -> tuple[int, int | None, Walk, str]:
     """Verify an export file of either format (see verify_events)."""
     fmt = detect_format(path)
     with path.open("r", encoding="utf-8", newline="") as fh:
-        return verify_events(read_jsonl(fh) if fmt == "jsonl" else read_csv(fh))
+        return verify_events(read_jsonl(fh) if fmt == "jsonl" else read_csv(fh), tick)
 
 
 def sha256_file(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class Verdict:
         return self.first_bad_seq is None
 
 
-def verify_database(engine: Engine) -> Verdict:
+def verify_database(engine: Engine, tick: Callable[[int], None] | None = None) -> Verdict:
     """Walk the stored chain up to the head read at the start (later appends are ignored).
 
     Beyond the hashes: seq must start at 1, and the head row must name the last event,
@@ -41,7 +42,7 @@ def verify_database(engine: Engine) -> Verdict:
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
         ).one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
-    walk = standalone.Walk(row_event(r) for r in iter_rows(engine, 1, head_seq))
+    walk = standalone.Walk((row_event(r) for r in iter_rows(engine, 1, head_seq)), tick)
     count, bad = first_bad_seq(walk)
     if walk.first is not None and walk.first["seq"] != 1:
         return Verdict(count, 1, "the chain does not start at seq 1")
@@ -56,13 +57,18 @@ def verify_database(engine: Engine) -> Verdict:
     return Verdict(count)
 
 
-def verify_file(path: Path) -> Verdict:
+def verify_file(path: Path, tick: Callable[[int], None] | None = None) -> Verdict:
     """Verify an export file (JSONL or CSV, detected) on its own."""
-    count, bad, _walk, why = standalone.verify_file(path)
+    count, bad, _walk, why = standalone.verify_file(path, tick)
     return Verdict(count, bad, why)
 
 
-def verify_signed_file(path: Path, manifest_path: Path, public_key_pem: bytes) -> Verdict:
+def verify_signed_file(
+    path: Path,
+    manifest_path: Path,
+    public_key_pem: bytes,
+    tick: Callable[[int], None] | None = None,
+) -> Verdict:
     """Check the manifest's signature, the file's hash, and the chain, all together.
 
     Raises ValueError for a key or manifest that cannot be read; a mismatch is a Verdict
@@ -77,7 +83,7 @@ def verify_signed_file(path: Path, manifest_path: Path, public_key_pem: bytes) -
         raise ValueError(f"cannot read the manifest {manifest_path}: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("manifest"), dict):
         raise ValueError(f"{manifest_path} is not a signed manifest")
-    count, bad, walk, why = standalone.verify_file(path)
+    count, bad, walk, why = standalone.verify_file(path, tick)
     if bad is not None:
         return Verdict(count, bad, why)
     first = walk.first["seq"] if walk.first else 0

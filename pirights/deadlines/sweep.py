@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, false, insert, or_, select, update
 
-from pirights.audit.recorder import record
+from pirights.audit.recorder import record_many
 from pirights.deadlines import notifications
 from pirights.deadlines.models import Notification
 from pirights.deadlines.runtime import book
@@ -103,14 +103,16 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
             .execution_options(synchronize_session=False)
         )
         queued: list[dict] = []
+        events = []
         for row in rows:
             local_due = row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat()
-            record(
-                s,
-                actor="system",
-                action=kind,
-                request_ref=row.reference,
-                data={"due_at": local_due, "deadline_rule": row.deadline_rule},
+            events.append(
+                (
+                    "system",
+                    kind,
+                    row.reference,
+                    {"due_at": local_due, "deadline_rule": row.deadline_rule},
+                )
             )
             queued += notifications.rows_for(
                 kind=kind,
@@ -120,10 +122,11 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
                 supervisors=supervisors,
                 now=now,
             )
+        # One head lock, one INSERT for the batch's events (the chain's serialised step).
+        record_many(s, events)
         if queued:
             s.execute(insert(Notification), queued)
     return len(rows), len(queued)
-    return len(rows), queued
 
 
 def sweep(

@@ -74,6 +74,9 @@ def test_export_forbidden_for_agents_and_needs_a_token(client, auth):
         "from_seq=0",
         "since=2026-10-02&until=2026-10-01",
         "from_seq=5&to_seq=2",
+        "since=0001-01-01T00:00:00%2B14:00",
+        "until=9999-12-31T23:59:59-14:00",
+        "to_seq=99999999999999999999999",
     ],
 )
 def test_bad_export_arguments_get_422(client, auth, query):
@@ -145,14 +148,26 @@ def test_cli_export_to_file_and_stdout(app, monkeypatch, database_url, submit, t
     assert events[1]["actor"] == "system"
 
 
+def test_jsonl_lines_are_the_compact_json_of_the_event(app, submit):
+    submit()
+    with app.app_context():
+        for row in export.iter_rows(db.engine, 1, 10):
+            expected = json.dumps(export.row_event(row), ensure_ascii=False, separators=(",", ":"))
+            assert export.jsonl_line(row) == expected
+
+
 def test_cli_export_refuses_a_bad_time(monkeypatch, database_url):
     result = cli(monkeypatch, database_url, "audit", "export", "--since", "noon")
     assert result.exit_code == 2 and "noon" in result.output
 
 
 def test_export_of_a_large_log_runs_in_constant_memory(app, tmp_path):
-    """200 000 events (~80 MB as JSONL) stream through well under 10 MB of Python memory."""
-    count = 200_000
+    """100 000 events (~44 MB as JSONL) stream through a few MB of Python memory.
+
+    Memory is set by the batch size, not the log: bench/audit_export.py shows the same
+    peak for 1 000 000 events.
+    """
+    count = 100_000
     with app.app_context():
         bulk_chain(db.engine, count)
         with db.unit_of_work() as s:
@@ -169,7 +184,7 @@ def test_export_of_a_large_log_runs_in_constant_memory(app, tmp_path):
             tracemalloc.stop()
     size = out.stat().st_size
     assert size > 40_000_000
-    assert peak < 10_000_000, f"peak {peak} bytes for a {size}-byte export"
+    assert peak < 8_000_000, f"peak {peak} bytes for a {size}-byte export"
     with out.open("rb") as fh:
         lines = sum(1 for _ in fh)
     assert lines == count

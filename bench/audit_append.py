@@ -1,0 +1,126 @@
+"""Append rate of the audit chain under contention (SPEC §11): events/s for N writers.
+
+    python bench/audit_append.py --url postgresql://postgres@127.0.0.1/pirights_bench \
+        [--writers 1,2,4,8] [--seconds 5]
+
+Each writer is its own process with its own connection and appends one event per
+transaction through pirights.audit.recorder.record, the application's only append path:
+the head row lock (SELECT ... FOR UPDATE) is the serialised step being measured. The
+database is migrated first; the events are appended to its chain, so use a scratch database.
+The chain is verified at the end. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def writer(url: str, seconds: float, ready, start, out) -> None:
+    """Append events until `seconds` have passed after `start` is set; report latencies."""
+    from sqlalchemy.orm import Session
+
+    from pirights.audit.recorder import record
+    from pirights.database import make_engine
+
+    engine = make_engine(url)
+    latencies = []
+    with engine.connect():
+        pass  # connect before the clock starts
+    ready.put(os.getpid())
+    start.wait()
+    end = time.perf_counter() + seconds
+    n = 0
+    while time.perf_counter() < end:
+        began = time.perf_counter()
+        with Session(engine) as session, session.begin():
+            record(session, actor="system", action="bench.appended", data={"n": n})
+        latencies.append(time.perf_counter() - began)
+        n += 1
+    engine.dispose()
+    out.put(latencies)
+
+
+def run_level(url: str, writers: int, seconds: float) -> tuple[int, float, list[float]]:
+    """Run `writers` processes at once; (events, elapsed seconds, all latencies)."""
+    ctx = mp.get_context("spawn")
+    ready, start, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=writer, args=(url, seconds, ready, start, out)) for _ in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get(timeout=120)  # every writer has imported and connected
+    began = time.perf_counter()
+    start.set()
+    latencies: list[float] = []
+    for _ in procs:
+        latencies += out.get()
+    elapsed = time.perf_counter() - began
+    for proc in procs:
+        proc.join()
+    return len(latencies), elapsed, latencies
+
+
+def main() -> None:
+    """Parse arguments, migrate, run each level, verify, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("PIRIGHTS_DATABASE_URL", ""))
+    parser.add_argument("--writers", default="1,2,4,8")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    if not args.url:
+        parser.error("give --url (a scratch database) or PIRIGHTS_DATABASE_URL")
+
+    from alembic import command
+
+    from pirights.audit.verify import verify_database
+    from pirights.cli import alembic_config
+    from pirights.database import make_engine
+
+    command.upgrade(alembic_config(args.url), "head")
+    rows = []
+    for level in (int(w) for w in args.writers.split(",")):
+        events, elapsed, latencies = run_level(args.url, level, args.seconds)
+        latencies.sort()
+        p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0.0
+        rows.append(
+            (
+                level,
+                events,
+                elapsed,
+                events / elapsed,
+                statistics.median(latencies) * 1e3,
+                p95 * 1e3,
+            )
+        )
+    engine = make_engine(args.url)
+    verdict = verify_database(engine)
+    engine.dispose()
+    dialect = args.url.split(":", 1)[0]
+    print(f"audit chain append, {dialect}, {os.cpu_count()} CPUs, {args.seconds:g} s per level")
+    print(
+        f"{'writers':>7} | {'events':>7} | {'seconds':>7} | {'events/s':>8} | "
+        f"{'p50 ms':>6} | {'p95 ms':>6}"
+    )
+    print("-" * 60)
+    for level, events, elapsed, rate, p50, p95 in rows:
+        print(
+            f"{level:>7} | {events:>7} | {elapsed:>7.2f} | {rate:>8.0f} | {p50:>6.2f} | {p95:>6.2f}"
+        )
+    print(
+        f"chain after the run: {'OK' if verdict.ok else 'BROKEN'}, {verdict.events} events"
+        + ("" if verdict.ok else f", first bad seq {verdict.first_bad_seq}")
+    )
+
+
+if __name__ == "__main__":
+    main()

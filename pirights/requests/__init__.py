@@ -1,0 +1,1 @@
+"""Requests: models, lifecycle, intake, service, queries, presentation and routes."""

@@ -1,0 +1,1 @@
+"""Staff members, their tokens and role checks."""
