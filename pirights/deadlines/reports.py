@@ -60,7 +60,27 @@ def sla_report(since: datetime, until: datetime, now: datetime) -> dict[str, Any
         "on_time_rate": round(on_time / closed, 4) if closed else None,
         "median_working_days_to_close": _median_days_to_close(window),
         "open_overdue": open_overdue or 0,
+        "complaints": _complaint_figures(window, now),
     }
+
+
+def _complaint_figures(window, now: datetime) -> dict[str, int]:
+    """§9 figures for complaints received in the window, from the same SQL as the filters."""
+    from pirights.complaints.models import ComplaintTrack  # complaints builds on deadlines
+    from pirights.requests.queries import complaint_filters
+
+    in_window = select(Request.id).where(*window)
+    figures = {}
+    for name, condition in complaint_filters(now).items():
+        figures[name] = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ComplaintTrack)
+                .where(ComplaintTrack.request_id.in_(in_window), condition)
+            )
+            or 0
+        )
+    return figures
 
 
 def _median_days_to_close(window) -> float | None:

@@ -110,3 +110,8 @@ class SlaReportSchema(Schema):
     on_time_rate = fields.Float(allow_none=True)
     median_working_days_to_close = fields.Float(allow_none=True)
     open_overdue = fields.Integer()
+    complaints = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "measure_overdue, remediation_open, remediation_overdue"},
+    )

@@ -19,6 +19,8 @@ from datetime import datetime
 from sqlalchemy import and_, false, insert, or_, select, update
 
 from pirights.audit.recorder import record_many
+from pirights.complaints import sweep as complaint_sweep
+from pirights.complaints.sweep import KINDS as COMPLAINT_KINDS
 from pirights.deadlines import notifications
 from pirights.deadlines.models import Notification
 from pirights.deadlines.runtime import book
@@ -39,7 +41,9 @@ MARKS = {
 class SweepResult:
     """What one sweep did."""
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MARKS, 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys([*MARKS, *COMPLAINT_KINDS], 0)
+    )
     notifications: int = 0
     emailed: int = 0
 
@@ -49,6 +53,8 @@ class SweepResult:
             f"sweep {now.isoformat(timespec='seconds')}: "
             f"due_soon={self.counts['deadline.due_soon']} "
             f"overdue={self.counts['deadline.overdue']} "
+            f"measure_overdue={self.counts['complaint.measure_overdue']} "
+            f"remediation_overdue={self.counts['complaint.remediation_overdue']} "
             f"notifications={self.notifications} emailed={self.emailed}"
         )
 
@@ -147,5 +153,8 @@ def sweep(
             result.notifications += queued
             if progress:
                 progress(f"{kind}: {result.counts[kind]} alerted")
+    for kind, (alerted, queued) in complaint_sweep.sweep(now, batch_size, supervisors).items():
+        result.counts[kind] += alerted
+        result.notifications += queued
     result.emailed = notifications.send_pending(now)
     return result

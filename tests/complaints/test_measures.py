@@ -154,3 +154,43 @@ def test_list_filters_for_measures_and_remediation(client, auth, clock, submit):
     assert refs("remediation_overdue=true") == set()
     clock.set(clock.moment + timedelta(days=120))
     assert refs("remediation_overdue=true") == {handled}
+
+
+def test_sweep_alerts_overdue_measures_and_remediation_once(app, client, auth, clock, submit):
+    from pirights.deadlines.sweep import sweep
+
+    sup = auth("supervisor")
+    late = submit(type="reputation_complaint", content_refs=["o-1"])["reference"]
+    upheld = submit(type="reputation_complaint", content_refs=["o-2"])["reference"]
+    client.post(f"{BASE}/{upheld}/measures", json={"kind": "filter", "detail": "d"}, headers=sup)
+    start(client, upheld, sup)
+    complete(client, upheld, sup)
+    clock.set(clock.moment + timedelta(days=2))
+    with app.app_context():
+        first = sweep(clock.moment)
+        again = sweep(clock.moment)
+    assert first.counts["complaint.measure_overdue"] == 1
+    assert first.counts["complaint.remediation_overdue"] == 0
+    assert again.counts["complaint.measure_overdue"] == 0
+    clock.set(clock.moment + timedelta(days=120))
+    with app.app_context():
+        later = sweep(clock.moment)
+    assert later.counts["complaint.remediation_overdue"] == 1
+    assert later.counts["complaint.measure_overdue"] == 0
+    kinds = [
+        e["action"] for e in client.get(f"{BASE}/{late}/events", headers=sup).get_json()["items"]
+    ]
+    assert kinds.count("complaint.measure_overdue") == 1
+    notes = client.get("/api/v1/notifications", headers=sup).get_json()
+    assert {n["kind"] for n in notes["items"]} >= {
+        "complaint.measure_overdue",
+        "complaint.remediation_overdue",
+    }
+    report = client.get(
+        "/api/v1/reports/sla?since=2026-09-01&until=2027-03-01", headers=sup
+    ).get_json()
+    assert report["complaints"] == {
+        "measure_overdue": 1,
+        "remediation_open": 1,
+        "remediation_overdue": 1,
+    }
