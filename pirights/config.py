@@ -33,6 +33,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_SMTP_HOST": ("notifications", "smtp_host", str),
     "PIRIGHTS_SMTP_PORT": ("notifications", "smtp_port", int),
     "PIRIGHTS_SMTP_FROM": ("notifications", "smtp_from", str),
+    "PIRIGHTS_STAFF_EMAIL_DOMAIN": ("notifications", "staff_email_domain", str),
     "PIRIGHTS_RETENTION_YEARS": ("retention", "years", int),
     "PIRIGHTS_RATELIMIT_STORAGE": ("limits", "storage", str),
     "PIRIGHTS_STAFF_TOKEN_DAYS": ("limits", "staff_token_days", int),
