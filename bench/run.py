@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import intake, listing
+from bench import intake, listing, sweep
 from bench.common import Row, fresh_postgres, migrate, print_table
 
 
@@ -60,6 +60,14 @@ def main() -> None:
     if "list" in wanted:
         listing.seed(url, rows)
         results += listing.run(url, rows)
+    if "sweep" in wanted:
+        sweep_url = url if args.quick else fresh_postgres("pirights_bench_sweep", args.admin_url)
+        if sweep_url != url:
+            migrate(sweep_url)
+        else:
+            sweep_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'sweep.sqlite3'}"
+            migrate(sweep_url)
+        results += sweep.run(sweep_url, rows, max(rows // 100, 1))
     db = "SQLite" if args.quick else "PostgreSQL"
     print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
 

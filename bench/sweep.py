@@ -1,0 +1,49 @@
+"""The deadline sweep over many open requests of which some are newly overdue (§10)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench.common import REQUEST_COLUMNS, Row, bulk_insert, make_app
+
+
+def _rows(n: int, overdue: int, now: datetime, cipher):
+    """n open requests; `overdue` of them past due and not yet alerted, the rest due in
+    10-40 days (neither overdue nor due soon)."""
+    name, email = cipher.encrypt("Bench Person"), cipher.encrypt("bench@example.cn")
+    desc, refs = cipher.encrypt("Synthetic request for benchmarks."), cipher.encrypt("[]")
+    step = max(n // max(overdue, 1), 1)
+    for i in range(n):
+        late = i % step == 0 and i // step < overdue
+        received = now - timedelta(days=25 if late else 1, seconds=i % 86_400)
+        due = now - timedelta(hours=1 + i % 48) if late else now + timedelta(
+            days=10 + i % 30, seconds=i % 3600)
+        yield (
+            f"PIR-S{i:09d}", "delete", "in_progress" if i % 2 else "received", "CN", "web",
+            name, email, "self", desc, refs, True, received, due, False, "CN:15wd",
+            "holidays CN", 0, received, received, 1,
+        )
+
+
+def run(db_url: str, n: int, overdue: int) -> list[Row]:
+    """Seed, then time one sweep (and a second, which must find nothing)."""
+    from pirights import crypto
+    from pirights.deadlines.sweep import sweep
+
+    now = datetime.now(UTC)
+    app = make_app(db_url)
+    with app.app_context():
+        bulk_insert(db_url, "requests", REQUEST_COLUMNS, _rows(n, overdue, now, crypto.cipher()))
+        start = time.perf_counter()
+        first = sweep(now)
+        took = time.perf_counter() - start
+        start = time.perf_counter()
+        second = sweep(now)
+        idle = time.perf_counter() - start
+    assert first.counts["deadline.overdue"] == overdue, first.counts
+    assert second.counts["deadline.overdue"] == 0
+    return [
+        Row(f"sweep {n:,} open requests, {overdue:,} newly overdue", took, "s", 2.0, False),
+        Row("sweep again (nothing new)", idle * 1000, "ms", None, False),
+    ]
