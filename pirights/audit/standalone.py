@@ -18,7 +18,9 @@ import csv
 import hashlib
 import importlib.util
 import io
+import itertools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,6 +96,171 @@ def read_jsonl(fh: io.TextIOBase) -> Iterator[dict[str, Any]]:
         yield _event(raw, number)
 
 
+def parse_jsonl_line(line: str, number: int) -> dict[str, Any] | None:
+    """One JSONL line as a checked event, None when blank; Malformed when it is no event."""
+    if not line.strip():
+        return None
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        raise Malformed(number, "not valid JSON") from None
+    return _event(raw, number)
+
+
+BLOCK = 1 << 22
+
+
+def jsonl_line_blocks(fh: io.BufferedIOBase, size: int = BLOCK) -> Iterator[list[str]]:
+    """The lines of a binary JSONL file without their ends, a block of lines at a time.
+
+    Lines are split as text mode with newline="" splits them (at LF, CR LF and CR),
+    not as str.splitlines, which would also split at U+2028 and the like inside strings.
+    """
+    while True:
+        block = fh.read(size)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += fh.readline()
+        text = block.decode("utf-8")
+        if "\r" in text:
+            yield [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
+            continue
+        lines = text.split("\n")
+        if not lines[-1]:
+            lines.pop()
+        yield lines
+
+
+def verify_jsonl(
+    fh: io.BufferedIOBase, tick: Callable[[int], None] | None = None
+) -> tuple[int, int | None, Ends, str]:
+    """Verify a binary JSONL stream with chain.walk_jsonl (see verify_events for the result)."""
+    walk = chain.ChainWalk()
+    number = 0
+    try:
+        for lines in jsonl_line_blocks(fh):
+            chain.walk_jsonl(lines, parse_jsonl_line, walk, number)
+            number += len(lines)
+            if walk.bad is not None:
+                break
+            if tick is not None:
+                tick(walk.count)
+    except Malformed as exc:
+        expected = walk.last_seq + 1 if walk.last_seq is not None else 1
+        return 0, expected, Ends(walk), str(exc)
+    return walk.count, walk.bad, Ends(walk), "" if walk.bad is None else "hash chain broken"
+
+
+PIECE = 1 << 25  # 32 MB of a file per task when verifying in parallel
+
+
+def _pieces(path: Path, size: int) -> list[tuple[int, int]]:
+    """(start, end) byte ranges of about `size` covering the file, cut after a newline."""
+    total = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as fh:
+        while cuts[-1] + size < total:
+            fh.seek(cuts[-1] + size)
+            fh.readline()
+            if fh.tell() >= total:
+                break
+            cuts.append(fh.tell())
+    cuts.append(total)
+    return list(itertools.pairwise(cuts))
+
+
+def _check_piece(task: tuple[str, int, int]) -> tuple[bool, int, Any, Any, Any, Any]:
+    """Verify one byte range alone: (clean, count, first seq, first prev, last seq, last hash).
+
+    Clean means every line after the piece's first took the fast path and linked; then
+    only the links between pieces remain to be checked. Anything else (a blank, odd or
+    bad line) makes the piece unclean, and the caller verifies the file sequentially.
+    """
+    name, start, end = task
+    slow = [0]
+
+    def parse(line: str, number: int) -> dict[str, Any] | None:
+        """The reference parse, counted: only the piece's first line should need it."""
+        slow[0] += 1
+        return parse_jsonl_line(line, number) if slow[0] == 1 else None
+
+    walk = chain.ChainWalk()
+    with open(name, "rb") as fh:
+        fh.seek(start)
+        reader = io.BufferedReader(_Window(fh, end - start), BLOCK)
+        try:
+            for lines in jsonl_line_blocks(reader):
+                chain.walk_jsonl(lines, parse, walk)
+                if walk.bad is not None or slow[0] > 1:
+                    break
+        except (Malformed, ValueError):
+            slow[0] = 2
+    clean = walk.bad is None and slow[0] == 1
+    return clean, walk.count, walk.first_seq, walk.first_prev_hash, walk.last_seq, walk.last_hash
+
+
+class _Window(io.RawIOBase):
+    """At most `left` bytes of a file, from where it stands."""
+
+    def __init__(self, fh: Any, left: int) -> None:
+        self.fh, self.left = fh, left
+
+    def readable(self) -> bool:
+        """Yes: this is a reader."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into `buffer`, stopping at the window's end."""
+        view = memoryview(buffer)[: self.left]
+        n = self.fh.readinto(view)
+        self.left -= n
+        return n
+
+
+def verify_jsonl_parallel(
+    path: Path,
+    tick: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    piece: int = PIECE,
+) -> tuple[int, int | None, Ends, str] | None:
+    """Verify a large JSONL file in pieces on several processes; None if that cannot decide.
+
+    Each piece is checked alone (hashes and the links inside it); the links between pieces
+    are checked here. A file with anything unusual (None) is left to the sequential walk,
+    which gives the exact first bad seq.
+    """
+    import multiprocessing
+
+    workers = workers or min(os.cpu_count() or 1, 4)
+    ranges = _pieces(path, piece)
+    if workers < 2 or len(ranges) < 2:
+        return None
+    tasks = [(str(path), start, end) for start, end in ranges]
+    count = 0
+    first: tuple[Any, Any] | None = None
+    last_seq = last_hash = None
+    with multiprocessing.get_context().Pool(workers) as pool:
+        for clean, n, first_seq, first_prev, piece_last_seq, piece_last_hash in pool.imap(
+            _check_piece, tasks
+        ):
+            if not clean:
+                return None
+            if first is None:
+                first = (first_seq, first_prev)
+            elif first_seq != last_seq + 1 or first_prev != last_hash:
+                return None
+            count += n
+            last_seq, last_hash = piece_last_seq, piece_last_hash
+            if tick is not None:
+                tick(count)
+    walk = chain.ChainWalk()
+    walk.count, walk.last_seq, walk.last_hash = count, last_seq, last_hash
+    if first is not None:
+        walk.first_seq, walk.first_prev_hash = first
+    return count, None, Ends(walk), ""
+
+
 def read_csv(fh: io.TextIOBase) -> Iterator[dict[str, Any]]:
     """Events of a CSV export; `data` is JSON text, an empty request_ref is null."""
     reader = csv.reader(fh)
@@ -140,6 +307,18 @@ class Walk:
             yield event
 
 
+class Ends:
+    """The first event met and the last one accepted by a chain.ChainWalk, shaped as Walk's."""
+
+    def __init__(self, walk: Any) -> None:
+        self.first: dict[str, Any] | None = None
+        self.last: dict[str, Any] | None = None
+        if walk.first_seq is not None:
+            self.first = {"seq": walk.first_seq, "prev_hash": walk.first_prev_hash}
+        if walk.last_seq is not None:
+            self.last = {"seq": walk.last_seq, "hash": walk.last_hash}
+
+
 def verify_events(
     events: Iterator[dict[str, Any]], tick: Callable[[int], None] | None = None
 ) -> tuple[int, int | None, Walk, str]:
@@ -158,11 +337,17 @@ def verify_events(
 
 def verify_file(
     path: Path, tick: Callable[[int], None] | None = None
-) -> tuple[int, int | None, Walk, str]:
+) -> tuple[int, int | None, Walk | Ends, str]:
     """Verify an export file of either format (see verify_events)."""
     fmt = detect_format(path)
+    if fmt == "jsonl":
+        verdict = verify_jsonl_parallel(path, tick)
+        if verdict is not None:
+            return verdict
+        with path.open("rb", buffering=BLOCK) as fh:
+            return verify_jsonl(fh, tick)
     with path.open("r", encoding="utf-8", newline="") as fh:
-        return verify_events(read_jsonl(fh) if fmt == "jsonl" else read_csv(fh), tick)
+        return verify_events(read_csv(fh), tick)
 
 
 def sha256_file(path: Path) -> str:
@@ -174,7 +359,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_mismatches(manifest: dict[str, Any], path: Path, count: int, walk: Walk) -> list[str]:
+def manifest_mismatches(
+    manifest: dict[str, Any], path: Path, count: int, walk: Walk | Ends
+) -> list[str]:
     """What in an (already trusted or not) manifest disagrees with the file; [] if all agree."""
     problems = []
     if manifest.get("sha256") != sha256_file(path):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from pirights.audit import standalone
-from pirights.audit.chain import GENESIS, first_bad_seq
-from pirights.audit.export import iter_rows, row_event
+from pirights.audit.chain import GENESIS, walk_rows
+from pirights.audit.export import iter_batches
 from pirights.audit.models import AuditHead
 from pirights.audit.recorder import HEAD_ID
 
@@ -42,14 +44,16 @@ def verify_database(engine: Engine, tick: Callable[[int], None] | None = None) -
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
         ).one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
-    walk = standalone.Walk((row_event(r) for r in iter_rows(engine, 1, head_seq)), tick)
-    count, bad = first_bad_seq(walk)
-    if walk.first is not None and walk.first["seq"] != 1:
+    # closed at once, so a cursor left open by an early verdict does not hold its snapshot
+    with closing(iter_batches(engine, 1, head_seq, cursor=True)) as batches:
+        walk = walk_rows(itertools.chain.from_iterable(batches), tick=tick)
+    count, bad = walk.count, walk.bad
+    if walk.first_seq is not None and walk.first_seq != 1:
         return Verdict(count, 1, "the chain does not start at seq 1")
     if bad is not None:
         return Verdict(count, bad, "hash chain broken")
-    last_seq = walk.last["seq"] if walk.last else 0
-    last_hash = walk.last["hash"] if walk.last else GENESIS
+    last_seq = walk.last_seq or 0
+    last_hash = walk.last_hash or GENESIS
     if last_seq != head_seq:
         return Verdict(count, min(last_seq, head_seq) + 1, "events missing before the head")
     if last_hash != head_hash:
