@@ -94,18 +94,68 @@ def fill(url: str, count: int) -> None:
     engine.dispose()
 
 
+def _hwm_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM) so far, in MB; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def timed(command: list[str], env: dict) -> tuple[float, float, str]:
-    """Run a process; (seconds, its own peak RSS in MB, its stdout)."""
+    """Run a process; (seconds, its own peak RSS in MB, its stdout).
+
+    The peak is read from /proc/PID/status (VmHWM) while it runs: unlike ru_maxrss it
+    starts afresh at exec, so it excludes whatever the benchmark process held when it
+    forked the child.
+    """
     began = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - began
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out_fh, tempfile.TemporaryFile() as err_fh:
+        proc = subprocess.Popen(command, env=env, stdout=out_fh, stderr=err_fh)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _hwm_mb(proc.pid))
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - began
+        out_fh.seek(0)
+        err_fh.seek(0)
+        out, err = out_fh.read().decode(), err_fh.read().decode()
     if proc.returncode:
         raise SystemExit(f"{' '.join(command)} failed: {err or out}")
-    return elapsed, usage.ru_maxrss / 1024, out.strip()
+    return elapsed, peak, out.strip()
+
+
+def measure(url: str, events: int, fmt: str = "jsonl", reuse: bool = False) -> dict:
+    """Fill a chain (in a child process), export it, verify the file and the database.
+
+    Each step runs as its own process so its peak RSS is measured from outside.
+    """
+    args = argparse.Namespace(url=url, events=events, format=fmt, reuse=reuse)
+    # Filling runs in a child too: a child's peak RSS would otherwise include this
+    # process's memory, inherited at fork.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRIGHTS_")}
+    env.update(PIRIGHTS_DATABASE_URL=args.url, PIRIGHTS_ENCRYPTION_KEY=KEY)
+    filler = [sys.executable, __file__, "--fill-only", "--url", args.url, "--events"]
+    filled = 0.0 if args.reuse else timed([*filler, str(args.events)], env)[0]
+    cli = [sys.executable, "-m", "pirights", "audit"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"audit.{args.format}"
+        export = timed([*cli, "export", "--format", args.format, "-o", str(path)], env)
+        size = path.stat().st_size / 1e6
+        standalone = ROOT / "pirights" / "audit" / "standalone.py"
+        file_check = timed([sys.executable, "-I", "-S", str(standalone), str(path)], env)
+        db_check = timed([*cli, "verify"], env)
+    return {
+        "export": export,
+        "file_check": file_check,
+        "db_check": db_check,
+        "size_mb": size,
+        "filled": filled,
+    }
 
 
 def main() -> None:
@@ -129,21 +179,15 @@ def main() -> None:
         command.upgrade(alembic_config(args.url), "head")
         fill(args.url, args.events)
         return
-    # Filling runs in a child too: a child's peak RSS would otherwise include this
-    # process's memory, inherited at fork.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRIGHTS_")}
-    env.update(PIRIGHTS_DATABASE_URL=args.url, PIRIGHTS_ENCRYPTION_KEY=KEY)
-    filler = [sys.executable, __file__, "--fill-only", "--url", args.url, "--events"]
-    filled = 0.0 if args.reuse else timed([*filler, str(args.events)], env)[0]
-    cli = [sys.executable, "-m", "pirights", "audit"]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"audit.{args.format}"
-        export = timed([*cli, "export", "--format", args.format, "-o", str(path)], env)
-        size = path.stat().st_size / 1e6
-        standalone = ROOT / "pirights" / "audit" / "standalone.py"
-        file_check = timed([sys.executable, "-I", "-S", str(standalone), str(path)], env)
-        db_check = timed([*cli, "verify"], env)
     n = args.events
+    m = measure(args.url, n, args.format, reuse=args.reuse)
+    export, file_check, db_check, size, filled = (
+        m["export"],
+        m["file_check"],
+        m["db_check"],
+        m["size_mb"],
+        m["filled"],
+    )
     dialect = args.url.split(":", 1)[0].split("+")[0]
     print(
         f"audit export/verify, {dialect}, {n:,} events ({size:,.0f} MB {args.format}), "

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import intake, listing, sweep
+from bench import audit_export, intake, listing, sweep
 from bench.common import Row, fresh_postgres, migrate, print_table
 
 
@@ -32,6 +32,29 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def export_rows(url: str, events: int, quick: bool) -> list[Row]:
+    """Export and verify a freshly filled chain of `events` events."""
+    if quick:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'audit.sqlite3'}"
+    m = audit_export.measure(url, events)
+    export_s, export_mb, _ = m["export"]
+    verify_s, verify_mb, verdict = m["file_check"]
+    db_s, _, _ = m["db_check"]
+    assert verdict.startswith("OK"), verdict
+    return [
+        Row(f"export {events:,} audit events as JSONL", events / export_s, "events/s", 100_000),
+        Row("export peak memory (RSS, measured outside)", export_mb, "MB", 150, False),
+        Row(
+            f"verify {events:,} exported events (standalone)",
+            events / verify_s,
+            "events/s",
+            200_000,
+        ),
+        Row("verify file peak memory", verify_mb, "MB", None, False),
+        Row("verify the database chain", events / db_s, "events/s", None),
+    ]
 
 
 def main() -> None:
@@ -68,6 +91,12 @@ def main() -> None:
             sweep_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'sweep.sqlite3'}"
             migrate(sweep_url)
         results += sweep.run(sweep_url, rows, max(rows // 100, 1))
+    if "export" in wanted:
+        results += export_rows(
+            url if args.quick else fresh_postgres("pirights_bench_audit", args.admin_url),
+            rows,
+            args.quick,
+        )
     db = "SQLite" if args.quick else "PostgreSQL"
     print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
 
