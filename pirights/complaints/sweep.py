@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 
-from pirights.audit.recorder import record_many
 from pirights.complaints.models import ComplaintTrack
 from pirights.deadlines import notifications
-from pirights.deadlines.models import Notification
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
@@ -60,23 +58,14 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
             .values({mark.key: due})
             .execution_options(synchronize_session=False)
         )
-        queued: list[dict] = []
-        events = []
-        for request_id, due_at, reference, assignee_id in rows:
-            del request_id
-            events.append(("system", kind, reference, {"due_at": due_at.isoformat()}))
-            queued += notifications.rows_for(
-                kind=kind,
-                reference=reference,
-                due_at=due_at,
-                assignee_id=assignee_id,
-                supervisors=supervisors,
-                now=now,
-            )
-        record_many(s, events)
-        if queued:
-            s.execute(insert(Notification), queued)
-    return len(rows), len(queued)
+        queued = notifications.record_alerts(
+            s,
+            kind,
+            [(ref, due_at, who, {"due_at": due_at.isoformat()}) for _id, due_at, ref, who in rows],
+            supervisors,
+            now,
+        )
+    return len(rows), queued
 
 
 def sweep(now: datetime, size: int, supervisors: list[int]) -> dict[str, tuple[int, int]]:

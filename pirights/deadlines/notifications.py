@@ -11,9 +11,10 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from pirights.audit.recorder import record_many
 from pirights.deadlines.models import Notification
 from pirights.extensions import db
 from pirights.staff.models import Staff
@@ -55,6 +56,30 @@ def rows_for(
         }
         for staff_id in recipients
     ]
+
+
+def record_alerts(
+    s: Session,
+    kind: str,
+    alerts: Iterable[tuple[str, datetime, int | None, dict]],
+    supervisors: Iterable[int],
+    now: datetime,
+) -> int:
+    """Audit a batch of (reference, due_at, assignee_id, data) alerts under one chain lock
+    and queue their notifications; returns how many notifications were queued."""
+    alerts = list(alerts)
+    supervisors = list(supervisors)
+    record_many(s, [("system", kind, ref, data) for ref, _due, _who, data in alerts])
+    queued = [
+        row
+        for ref, due, who, _data in alerts
+        for row in rows_for(
+            kind=kind, reference=ref, due_at=due, assignee_id=who, supervisors=supervisors, now=now
+        )
+    ]
+    if queued:
+        s.execute(insert(Notification), queued)
+    return len(queued)
 
 
 def for_staff(staff: Staff, limit: int, unsent_only: bool) -> list[Notification]:

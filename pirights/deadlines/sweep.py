@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, false, insert, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 
-from pirights.audit.recorder import record_many
 from pirights.complaints import sweep as complaint_sweep
 from pirights.complaints.sweep import KINDS as COMPLAINT_KINDS
 from pirights.deadlines import notifications
-from pirights.deadlines.models import Notification
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
 from pirights.requests.models import Request
@@ -108,31 +106,21 @@ def _batch(kind: str, now: datetime, size: int, supervisors: list[int]) -> tuple
             .values({mark.key: Request.due_at})
             .execution_options(synchronize_session=False)
         )
-        queued: list[dict] = []
-        events = []
-        for row in rows:
-            local_due = row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat()
-            events.append(
-                (
-                    "system",
-                    kind,
-                    row.reference,
-                    {"due_at": local_due, "deadline_rule": row.deadline_rule},
-                )
+        alerts = [
+            (
+                row.reference,
+                row.due_at,
+                row.assignee_id,
+                {
+                    "due_at": row.due_at.astimezone(book().timezone(row.jurisdiction)).isoformat(),
+                    "deadline_rule": row.deadline_rule,
+                },
             )
-            queued += notifications.rows_for(
-                kind=kind,
-                reference=row.reference,
-                due_at=row.due_at,
-                assignee_id=row.assignee_id,
-                supervisors=supervisors,
-                now=now,
-            )
+            for row in rows
+        ]
         # One head lock, one INSERT for the batch's events (the chain's serialised step).
-        record_many(s, events)
-        if queued:
-            s.execute(insert(Notification), queued)
-    return len(rows), len(queued)
+        queued = notifications.record_alerts(s, kind, alerts, supervisors, now)
+    return len(rows), queued
 
 
 def sweep(
