@@ -17,12 +17,32 @@ def _rows(n: int, overdue: int, now: datetime, cipher):
     for i in range(n):
         late = i % step == 0 and i // step < overdue
         received = now - timedelta(days=25 if late else 1, seconds=i % 86_400)
-        due = now - timedelta(hours=1 + i % 48) if late else now + timedelta(
-            days=10 + i % 30, seconds=i % 3600)
+        due = (
+            now - timedelta(hours=1 + i % 48)
+            if late
+            else now + timedelta(days=10 + i % 30, seconds=i % 3600)
+        )
         yield (
-            f"PIR-S{i:09d}", "delete", "in_progress" if i % 2 else "received", "CN", "web",
-            name, email, "self", desc, refs, True, received, due, False, "CN:15wd",
-            "holidays CN", 0, received, received, 1,
+            f"PIR-S{i:09d}",
+            "delete",
+            "in_progress" if i % 2 else "received",
+            "CN",
+            "web",
+            name,
+            email,
+            "self",
+            desc,
+            refs,
+            True,
+            received,
+            due,
+            False,
+            "CN:15wd",
+            "holidays CN",
+            0,
+            received,
+            received,
+            1,
         )
 
 

@@ -24,9 +24,13 @@ def test_openapi_document_is_generated_from_the_schemas(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     paths = doc["paths"]
-    for path in ("/api/v1/public/requests", "/api/v1/public/requests/{reference}",
-                 "/api/v1/requests", "/api/v1/requests/{reference}/transitions",
-                 "/api/v1/requests/{reference}/events"):
+    for path in (
+        "/api/v1/public/requests",
+        "/api/v1/public/requests/{reference}",
+        "/api/v1/requests",
+        "/api/v1/requests/{reference}/transitions",
+        "/api/v1/requests/{reference}/events",
+    ):
         assert path in paths, path
     assert all(p.startswith("/api/v1/") for p in paths)
     intake = paths["/api/v1/public/requests"]["post"]
@@ -42,17 +46,36 @@ def test_openapi_document_is_generated_from_the_schemas(client):
     [
         ("GET", "/api/v1/nothing-here", {}, 404),
         ("DELETE", "/api/v1/public/requests", {}, 405),
-        ("POST", "/api/v1/public/requests", {"data": "{oops", "content_type": "application/json"},
-         400),
-        ("POST", "/api/v1/public/requests", {"data": "type=delete",
-                                             "content_type": "application/x-www-form-urlencoded"},
-         415),
-        ("POST", "/api/v1/public/requests", {"data": b"{" + b" " * (1024 * 1024 + 10) + b"}",
-                                             "content_type": "application/json"}, 413),
-        ("POST", "/api/v1/public/requests", {"data": "[]", "content_type": "application/json"},
-         422),
-        ("POST", "/api/v1/public/requests", {"data": "null", "content_type": "application/json"},
-         422),
+        (
+            "POST",
+            "/api/v1/public/requests",
+            {"data": "{oops", "content_type": "application/json"},
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/public/requests",
+            {"data": "type=delete", "content_type": "application/x-www-form-urlencoded"},
+            415,
+        ),
+        (
+            "POST",
+            "/api/v1/public/requests",
+            {"data": b"{" + b" " * (1024 * 1024 + 10) + b"}", "content_type": "application/json"},
+            413,
+        ),
+        (
+            "POST",
+            "/api/v1/public/requests",
+            {"data": "[]", "content_type": "application/json"},
+            422,
+        ),
+        (
+            "POST",
+            "/api/v1/public/requests",
+            {"data": "null", "content_type": "application/json"},
+            422,
+        ),
     ],
 )
 def test_errors_are_problem_json(client, method, url, kwargs, status):
