@@ -27,6 +27,28 @@ def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
 
 
+def hash_parts(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    request_ref: str | None,
+    data_text: str,
+) -> str:
+    """event_hash for an event whose `data` is already canonical JSON text.
+
+    Builds C by concatenation in sorted-key order with json's own string encoder, which
+    gives exactly the bytes of canonical() without serialising `data` again.
+    """
+    enc = _string
+    ref = "null" if request_ref is None else enc(request_ref)
+    return _sha256(
+        f'{prev_hash}\n{{"action":{enc(action)},"actor":{enc(actor)},"at":{enc(at)},'
+        f'"data":{data_text},"request_ref":{ref},"seq":{seq}}}'.encode()
+    ).hexdigest()
+
+
 def first_bad_seq(events: Iterable[Mapping[str, Any]]) -> tuple[int, int | None]:
     """Walk events in order; return (count checked, first bad seq or None).
 
@@ -105,7 +127,6 @@ def walk_rows(
     canonicalise), so the verdict is the reference one.
     """
     walk = walk if walk is not None else ChainWalk()
-    sha, enc = _sha256, _string
     last_seq, last_hash = walk.last_seq, walk.last_hash
     count = walk.count
     for row in rows:
@@ -114,12 +135,7 @@ def walk_rows(
             last_hash is not None
             and prev == last_hash
             and seq == last_seq + 1  # type: ignore[operator]
-            and sha(
-                f'{prev}\n{{"action":{enc(action)},"actor":{enc(actor)},"at":{enc(at)},'
-                f'"data":{data},"request_ref":{"null" if ref is None else enc(ref)},'
-                f'"seq":{seq}}}'.encode()
-            ).hexdigest()
-            == digest
+            and hash_parts(prev, seq, at, actor, action, ref, data) == digest
         ):
             last_seq, last_hash = seq, digest
             count += 1

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pirights import clock
-from pirights.audit.chain import canonical, event_hash
+from pirights.audit.chain import canonical, hash_parts
 from pirights.audit.models import AuditEvent, AuditHead
 
 HEAD_ID = 1
@@ -60,17 +60,22 @@ def record_many(
     rows: list[dict[str, Any]] = []
     for actor, action, request_ref, data in events:
         seq += 1
-        payload = json.loads(canonical(dict(data or {})))
-        event = {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "request_ref": request_ref,
-            "data": payload,
-        }
-        digest = event_hash(prev, event)
-        rows.append({**event, "data": canonical(payload), "prev_hash": prev, "hash": digest})
+        # Round-trip once so `data` holds JSON values only (tuples become lists, keys
+        # strings), then hash the canonical text by concatenation (chain.hash_parts).
+        data_text = canonical(json.loads(canonical(dict(data or {}))))
+        digest = hash_parts(prev, seq, at, actor, action, request_ref, data_text)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "request_ref": request_ref,
+                "data": data_text,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
     if not rows:
         return []
@@ -78,11 +83,30 @@ def record_many(
         out: list[Any] = [AuditEvent(**r) for r in rows]
         session.add_all(out)
     else:
-        session.execute(insert(AuditEvent), rows)
+        _insert_many(session, rows)
         out = rows
     head.seq, head.hash, head.at = seq, prev, at
     session.flush()
     return out
+
+
+COLUMNS = ("seq", "at", "actor", "action", "request_ref", "data", "prev_hash", "hash")
+
+
+def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch of events: COPY on PostgreSQL (same connection, same transaction),
+    an executemany INSERT elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(rows) < 50:
+        session.execute(insert(AuditEvent), rows)
+        return
+    driver = connection.connection.driver_connection
+    with (
+        driver.cursor() as cur,
+        cur.copy(f"COPY audit_events ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in COLUMNS])
 
 
 def as_dict(row: AuditEvent) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import time
 
 import click
 
+from pirights.deadlines.sweep import BATCH_SIZE
+
 
 def _progress(text: str) -> None:
     """Progress on stderr, only for a person at a terminal."""
@@ -29,7 +31,9 @@ def _run_sweep(app, batch: int) -> str:
 
 @click.command("sweep")
 @click.option("--every", type=click.IntRange(min=1), default=None, help="repeat every N seconds")
-@click.option("--batch", type=click.IntRange(min=1, max=10000), default=500, show_default=True)
+@click.option(
+    "--batch", type=click.IntRange(min=1, max=10000), default=BATCH_SIZE, show_default=True
+)
 def sweep(every: int | None, batch: int) -> None:
     """Record due-soon and overdue alerts once per due date; queue and email notifications."""
     from pirights.cli import make_app

@@ -26,7 +26,7 @@ from pirights.extensions import db
 from pirights.requests.models import Request
 from pirights.requests.queries import RUNNING
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # rows per transaction; measured fastest of 500, 2000, 5000 at 1M rows
 
 # kind -> the mark column
 MARKS = {
