@@ -198,8 +198,10 @@ def bulk_insert(url: str, table: str, columns: tuple[str, ...], rows, batch: int
                     copy.write_row(row)
                     count += 1
             conn.commit()
+        # Freshly copied rows have no hint bits or visibility map yet; autovacuum gives a
+        # live table both, so measure that steady state rather than the first touch.
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"ANALYZE {table}")
+            conn.execute(f"VACUUM ANALYZE {table}")
         return count
     import sqlite3
 
