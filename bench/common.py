@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,17 +127,28 @@ def python() -> str:
     return sys.executable
 
 
-def request_rows(n: int, now: datetime, cipher) -> Iterator[tuple]:
-    """n synthetic requests in bulk-insert order; one ciphertext reused per PII column,
-    since the benchmarks measure queries, not encryption."""
+def default_plan(i: int, now: datetime) -> tuple[str, str, datetime, datetime]:
+    """(type, status, received_at, due_at) of the i-th row: a mix of types and statuses."""
+    received = now - timedelta(days=60) + timedelta(seconds=i * 5)
+    return (
+        TYPES[i % len(TYPES)],
+        STATUSES[i % len(STATUSES)],
+        received,
+        received + timedelta(days=21),
+    )
+
+
+def request_rows(n: int, now: datetime, cipher, plan=default_plan, prefix: str = "B"):
+    """n synthetic requests in bulk-insert order, shaped by `plan(i, now)`; one ciphertext
+    reused per PII column, since the benchmarks measure queries, not encryption."""
     name, email = cipher.encrypt("Bench Person"), cipher.encrypt("bench@example.cn")
     desc, refs = cipher.encrypt("Synthetic request for benchmarks."), cipher.encrypt("[]")
     for i in range(n):
-        received = now - timedelta(days=60) + timedelta(seconds=i * 5)
+        rtype, status, received, due = plan(i, now)
         yield (
-            f"PIR-B{i:09d}",
-            TYPES[i % len(TYPES)],
-            STATUSES[i % len(STATUSES)],
+            f"PIR-{prefix}{i:09d}",
+            rtype,
+            status,
             "CN",
             "web",
             name,
@@ -148,7 +158,7 @@ def request_rows(n: int, now: datetime, cipher) -> Iterator[tuple]:
             refs,
             False,
             received,
-            received + timedelta(days=21),
+            due,
             False,
             "CN:15wd",
             "holidays CN",

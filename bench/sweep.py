@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import REQUEST_COLUMNS, Row, bulk_insert, make_app
+from bench.common import REQUEST_COLUMNS, Row, bulk_insert, make_app, request_rows
 
 
-def _rows(n: int, overdue: int, now: datetime, cipher):
-    """n open requests; `overdue` of them past due and not yet alerted, the rest due in
-    10-40 days (neither overdue nor due soon)."""
-    name, email = cipher.encrypt("Bench Person"), cipher.encrypt("bench@example.cn")
-    desc, refs = cipher.encrypt("Synthetic request for benchmarks."), cipher.encrypt("[]")
+def _plan(overdue: int, n: int):
+    """`overdue` of n open requests past due and not yet alerted, spread evenly; the rest
+    due in 10-40 days (neither overdue nor due soon)."""
     step = max(n // max(overdue, 1), 1)
-    for i in range(n):
+
+    def plan(i: int, now: datetime):
         late = i % step == 0 and i // step < overdue
         received = now - timedelta(days=25 if late else 1, seconds=i % 86_400)
         due = (
@@ -22,28 +21,9 @@ def _rows(n: int, overdue: int, now: datetime, cipher):
             if late
             else now + timedelta(days=10 + i % 30, seconds=i % 3600)
         )
-        yield (
-            f"PIR-S{i:09d}",
-            "delete",
-            "in_progress" if i % 2 else "received",
-            "CN",
-            "web",
-            name,
-            email,
-            "self",
-            desc,
-            refs,
-            True,
-            received,
-            due,
-            False,
-            "CN:15wd",
-            "holidays CN",
-            0,
-            received,
-            received,
-            1,
-        )
+        return "delete", "in_progress" if i % 2 else "received", received, due
+
+    return plan
 
 
 def run(db_url: str, n: int, overdue: int) -> list[Row]:
@@ -54,7 +34,12 @@ def run(db_url: str, n: int, overdue: int) -> list[Row]:
     now = datetime.now(UTC)
     app = make_app(db_url)
     with app.app_context():
-        bulk_insert(db_url, "requests", REQUEST_COLUMNS, _rows(n, overdue, now, crypto.cipher()))
+        bulk_insert(
+            db_url,
+            "requests",
+            REQUEST_COLUMNS,
+            request_rows(n, now, crypto.cipher(), _plan(overdue, n), prefix="S"),
+        )
         start = time.perf_counter()
         first = sweep(now)
         took = time.perf_counter() - start

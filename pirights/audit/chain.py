@@ -49,6 +49,16 @@ def hash_parts(
     ).hexdigest()
 
 
+STORED_COLUMNS = ("seq", "at", "actor", "action", "request_ref", "data", "prev_hash", "hash")
+
+
+def stored_event(row: Sequence[Any]) -> dict[str, Any]:
+    """A stored or CSV row in STORED_COLUMNS order as an event; `data` is JSON text."""
+    event = dict(zip(STORED_COLUMNS, row, strict=True))
+    event["data"] = json.loads(event["data"])
+    return event
+
+
 def first_bad_seq(events: Iterable[Mapping[str, Any]]) -> tuple[int, int | None]:
     """Walk events in order; return (count checked, first bad seq or None).
 
@@ -143,17 +153,7 @@ def walk_rows(
                 tick(count)
             continue
         walk.count, walk.last_seq, walk.last_hash = count, last_seq, last_hash
-        event = {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "request_ref": ref,
-            "data": json.loads(data),
-            "prev_hash": prev,
-            "hash": digest,
-        }
-        if not walk.step(event):
+        if not walk.step(stored_event(row)):
             return walk
         count, last_seq, last_hash = walk.count, walk.last_seq, walk.last_hash
     walk.count, walk.last_seq, walk.last_hash = count, last_seq, last_hash

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 
+from pirights.audit.chain import stored_event
 from pirights.audit.models import AuditEvent, AuditHead
 from pirights.audit.recorder import HEAD_ID, format_at, record
 from pirights.audit.standalone import CSV_HEADER
@@ -224,17 +225,7 @@ def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
 
 def row_event(row: Sequence[Any]) -> dict[str, Any]:
     """A stored row as an event object; `data` holds the hashed JSON text, parsed here."""
-    seq, at, actor, action, ref, data, prev_hash, digest = row
-    return {
-        "seq": seq,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "request_ref": ref,
-        "data": json.loads(data),
-        "prev_hash": prev_hash,
-        "hash": digest,
-    }
+    return stored_event(row)
 
 
 # C-accelerated JSON string encoder; keeps non-ASCII as the canonical form does.

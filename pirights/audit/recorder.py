@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pirights import clock
-from pirights.audit.chain import canonical, hash_parts
+from pirights.audit.chain import STORED_COLUMNS as COLUMNS
+from pirights.audit.chain import canonical, hash_parts, stored_event
 from pirights.audit.models import AuditEvent, AuditHead
 
 HEAD_ID = 1
@@ -90,9 +91,6 @@ def record_many(
     return out
 
 
-COLUMNS = ("seq", "at", "actor", "action", "request_ref", "data", "prev_hash", "hash")
-
-
 def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert a batch of events: COPY on PostgreSQL (same connection, same transaction),
     an executemany INSERT elsewhere."""
@@ -111,13 +109,4 @@ def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def as_dict(row: AuditEvent) -> dict[str, Any]:
     """The exported form of an event (data as an object)."""
-    return {
-        "seq": row.seq,
-        "at": row.at,
-        "actor": row.actor,
-        "action": row.action,
-        "request_ref": row.request_ref,
-        "data": json.loads(row.data),
-        "prev_hash": row.prev_hash,
-        "hash": row.hash,
-    }
+    return stored_event([getattr(row, c) for c in COLUMNS])

@@ -42,7 +42,7 @@ else:  # run as a script, possibly with `python -I -S`: load the formula beside 
 
     chain = _load_chain()
 
-CSV_HEADER = ["seq", "at", "actor", "action", "request_ref", "data", "prev_hash", "hash"]
+CSV_HEADER = list(chain.STORED_COLUMNS)
 KEYS = frozenset(CSV_HEADER)
 
 

@@ -3,7 +3,7 @@ services ask of them. Pure arithmetic lives in counting.py; this only wires it u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,10 @@ class DeadlineBook:
     policies: Policies
     calendars: dict[str, WorkingCalendar]
     due_soon_working_days: int
+    # (jurisdiction, local date) -> limit; the list asks once per item with the same `now`.
+    _limits: dict[tuple[str, date], datetime] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def policy(self, jurisdiction: str, request_type: str) -> Policy:
         """The policy for one request."""
@@ -123,9 +127,16 @@ class DeadlineBook:
     def due_soon_limit(self, now: datetime, jurisdiction: str) -> datetime:
         """Latest due_at that counts as due soon at `now` in a jurisdiction."""
         policy = self.policies.get(jurisdiction, "access")
-        period = Period(max(self.due_soon_working_days, 0), "working_days")
-        end, _ = period_end(now, period, ZoneInfo(policy.timezone), self.calendar(policy))
-        return end
+        tz = ZoneInfo(policy.timezone)
+        # The limit depends only on the local day of `now` (periods count whole days).
+        key = (jurisdiction, now.astimezone(tz).date())
+        limit = self._limits.get(key)
+        if limit is None:
+            if len(self._limits) > 256:
+                self._limits.clear()
+            period = Period(max(self.due_soon_working_days, 0), "working_days")
+            limit = self._limits[key] = period_end(now, period, tz, self.calendar(policy))[0]
+        return limit
 
     def timezone(self, jurisdiction: str) -> ZoneInfo:
         """Local time zone of a jurisdiction, for showing dates."""
