@@ -54,8 +54,8 @@ def bench_matcher(terms: list[str], texts: list[str], seconds: float) -> tuple[f
     return build, count / (time.perf_counter() - start)
 
 
-def bench_endpoint(terms: list[str], texts: list[str], seconds: float) -> float:
-    """Checks per second through the Flask app (one process, test client)."""
+def seeded_app(terms: list[str]):
+    """(app, service token): a throwaway SQLite app whose blocklist holds `terms`."""
     from alembic import command
 
     from pirights import create_app
@@ -88,6 +88,12 @@ def bench_endpoint(terms: list[str], texts: list[str], seconds: float) -> float:
         with db.unit_of_work() as s:
             for i in range(0, len(terms), 5):
                 blocklist.add_entry(s, terms[i : i + 5], s.merge(req), "bench", s.merge(sup))
+    return app, token
+
+
+def bench_endpoint(terms: list[str], texts: list[str], seconds: float) -> float:
+    """Checks per second through the Flask app (one process, test client)."""
+    app, token = seeded_app(terms)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     client.post("/api/v1/blocklist/check", json={"text": "warm"}, headers=headers)
