@@ -9,6 +9,7 @@ from pirights.complaints.models import (
     Remediation,
 )
 from pirights.deadlines.models import Extension, Notification
+from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken
 
@@ -24,6 +25,7 @@ __all__ = [
     "Message",
     "Note",
     "Notification",
+    "OutboxMessage",
     "Remediation",
     "Request",
     "Staff",

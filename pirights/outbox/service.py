@@ -1,0 +1,188 @@
+"""Queue messages in the cause's unit of work; claim and settle them for the worker."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pirights.audit.recorder import record_many
+from pirights.extensions import db
+from pirights.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from pirights.outbox.retry import RetryPolicy
+
+# A claimed row is due again after this long, so a worker that died mid-send loses nothing;
+# it must outlast one batch's sends, which per-send timeouts bound.
+LEASE = timedelta(minutes=10)
+
+
+def enqueue(
+    s: Session,
+    *,
+    kind: str,
+    channel: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    request_ref: str | None = None,
+) -> OutboxMessage:
+    """Add a message to deliver once the caller's unit of work commits."""
+    msg = OutboxMessage(
+        kind=kind,
+        channel=channel,
+        request_id=request_id,
+        request_ref=request_ref,
+        payload=json.dumps(dict(payload), ensure_ascii=False),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        retry_window_from=now,
+        updated_at=now,
+    )
+    s.add(msg)
+    return msg
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One message a worker holds for this attempt (detached from any session)."""
+
+    id: int
+    kind: str
+    channel: str
+    request_ref: str | None
+    payload: dict[str, Any]
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt did: `error` is None on success, else a short PII-free reason."""
+
+    claimed: Claimed
+    error: str | None = None
+
+
+def claim(now: datetime, limit: int) -> list[Claimed]:
+    """Take up to `limit` due messages for one attempt each, in one short transaction.
+
+    PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED); SQLite
+    serialises writers. Claiming moves `next_attempt_at` a lease ahead, so no other worker
+    takes the row while this one sends it, and a crashed worker's rows come back.
+    """
+    with db.unit_of_work() as s:
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        out = []
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at, row.updated_at = now + LEASE, now
+            out.append(
+                Claimed(
+                    id=row.id,
+                    kind=row.kind,
+                    channel=row.channel,
+                    request_ref=row.request_ref,
+                    payload=json.loads(row.payload),
+                    attempt=row.attempts,
+                )
+            )
+    return out
+
+
+def settle(
+    outcomes: Iterable[Outcome],
+    now: datetime,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> tuple[int, int, int]:
+    """Record a batch of attempts in one unit of work; returns (sent, retrying, failed).
+
+    A row whose attempt count moved on (its lease ran out and another worker took it) is
+    left to that worker. Audit: `notification.sent` and, when retries are exhausted,
+    `notification.failed`, with kind and channel only (never the address or content).
+    """
+    rng = rng or random.Random()
+    outcomes = list(outcomes)
+    if not outcomes:
+        return 0, 0, 0
+    sent = retrying = failed = 0
+    events: list[tuple[str, str, str | None, dict]] = []
+    with db.unit_of_work() as s:
+        rows = {
+            r.id: r
+            for r in s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_([o.claimed.id for o in outcomes]))
+                .with_for_update()
+            )
+        }
+        for o in outcomes:
+            row = rows.get(o.claimed.id)
+            if row is None or row.status != PENDING or row.attempts != o.claimed.attempt:
+                continue
+            info = {"outbox_id": row.id, "kind": row.kind, "channel": row.channel}
+            row.updated_at = now
+            if o.error is None:
+                row.status, row.sent_at, row.last_error = SENT, now, None
+                events.append(("system", "notification.sent", row.request_ref, info))
+                sent += 1
+                continue
+            row.last_error = o.error[:300]
+            retry_at = policy.next_attempt(row.attempts, row.retry_window_from, now, rng.random())
+            if retry_at is None:
+                row.status = FAILED
+                info |= {"attempts": row.attempts, "error": row.last_error}
+                events.append(("system", "notification.failed", row.request_ref, info))
+                failed += 1
+            else:
+                row.next_attempt_at = retry_at
+                retrying += 1
+        record_many(s, events)
+    return sent, retrying, failed
+
+
+def retry_failed(outbox_id: int, now: datetime) -> bool:
+    """Put a failed message back in the queue (a supervisor's retry); False if not failed."""
+    with db.unit_of_work() as s:
+        row = s.get(OutboxMessage, outbox_id, with_for_update=True)
+        if row is None or row.status != FAILED:
+            return False
+        row.status, row.attempts, row.last_error = PENDING, 0, None
+        row.next_attempt_at = row.retry_window_from = row.updated_at = now
+        return True
+
+
+def for_request(s: Session, request_id: int) -> list[OutboxMessage]:
+    """What was queued for one request, oldest first (the staff detail's deliveries)."""
+    return list(
+        s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.request_id == request_id)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def depth(now: datetime) -> list[tuple[str, int, datetime | None]]:
+    """(kind, due rows, oldest due time) for operators' metrics."""
+    from sqlalchemy import func
+
+    rows = db.session.execute(
+        select(OutboxMessage.kind, func.count(), func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .group_by(OutboxMessage.kind)
+    ).all()
+    return [(kind, count, oldest) for kind, count, oldest in rows]

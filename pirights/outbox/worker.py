@@ -1,0 +1,111 @@
+"""`pirights worker`: deliver due outbox messages until stopped (SPEC §12.2, §14)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Flask
+
+from pirights.outbox import service
+from pirights.outbox.retry import RetryPolicy
+from pirights.outbox.senders import SmtpTransport, Transport, unavailable
+
+BATCH = 100
+
+
+def transports(app: Flask) -> dict[str, Transport]:
+    """One transport per channel, from the app's settings; unconfigured ones fail."""
+    settings = app.config["PIRIGHTS"]
+    out: dict[str, Transport] = defaultdict(lambda: unavailable("NoTransport"))
+    if settings.smtp_host:
+        raw = settings.raw.get("notifications", {})
+        out["email"] = SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            user=str(raw.get("smtp_user", "") or ""),
+            password=str(raw.get("smtp_password", "") or ""),
+            starttls=bool(raw.get("smtp_starttls", False)),
+        )
+    else:
+        out["email"] = unavailable("SmtpNotConfigured")
+    return out
+
+
+def policy(app: Flask) -> RetryPolicy:
+    """The retry policy: defaults, with `[outbox]` settings where given."""
+    raw = app.config["PIRIGHTS"].raw.get("outbox", {})
+    defaults = RetryPolicy()
+    return RetryPolicy(
+        base_seconds=float(raw.get("retry_base_seconds", defaults.base_seconds)),
+        max_delay_seconds=float(raw.get("retry_max_delay_seconds", defaults.max_delay_seconds)),
+        max_attempts=int(raw.get("max_attempts", defaults.max_attempts)),
+    )
+
+
+@dataclass
+class Totals:
+    """What a worker did so far."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    batches: int = 0
+    by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def deliver_batch(
+    now: datetime,
+    senders: Mapping[str, Transport],
+    retry: RetryPolicy,
+    totals: Totals,
+    rng: random.Random,
+    limit: int = BATCH,
+) -> int:
+    """Claim, send and settle one batch; returns how many messages it held."""
+    claimed = service.claim(now, limit)
+    if not claimed:
+        return 0
+    by_channel: dict[str, list[service.Claimed]] = defaultdict(list)
+    for item in claimed:
+        by_channel[item.channel].append(item)
+    outcomes: list[service.Outcome] = []
+    for channel, items in by_channel.items():
+        errors = senders[channel](items)
+        outcomes += [service.Outcome(item, err) for item, err in zip(items, errors, strict=True)]
+        totals.by_channel[channel] += len(items)
+    sent, retrying, failed = service.settle(outcomes, now, retry, rng)
+    totals.sent, totals.retrying = totals.sent + sent, totals.retrying + retrying
+    totals.failed += failed
+    totals.batches += 1
+    return len(claimed)
+
+
+def run(
+    app: Flask,
+    now: Callable[[], datetime],
+    *,
+    once: bool = False,
+    idle_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+    progress: Callable[[Totals], None] | None = None,
+) -> Totals:
+    """Deliver until `stop` is set (or, with `once`, until nothing is due now)."""
+    stop = stop or threading.Event()
+    senders, retry, rng = transports(app), policy(app), random.Random()
+    totals = Totals()
+    while not stop.is_set():
+        with app.app_context():
+            held = deliver_batch(now(), senders, retry, totals, rng)
+        if held and progress:
+            progress(totals)
+        if not held:
+            if once:
+                break
+            stop.wait(idle_seconds)
+    return totals

@@ -1,0 +1,71 @@
+"""An SMTP sink configured before the app is built, and helpers to queue and deliver."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from tests.mail import free_port, smtp_settings, start_sink
+
+
+@pytest.fixture
+def smtp(app_overrides):
+    """A live SMTP sink the app sends to."""
+    sink, controller, port = start_sink()
+    app_overrides["notifications"] = smtp_settings(port)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_down(app_overrides):
+    """SMTP configured at a port where nothing listens."""
+    app_overrides["notifications"] = smtp_settings(free_port())
+
+
+@pytest.fixture
+def queue(app, clock):
+    """Queue `n` emails in one unit of work; returns their ids."""
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+
+    def add(n: int = 1, kind: str = "requester.receipt") -> list[int]:
+        with app.app_context(), db.unit_of_work() as s:
+            rows = [
+                enqueue(
+                    s,
+                    kind=kind,
+                    channel="email",
+                    payload={
+                        "to": f"person{i}@example.cn",
+                        "subject": f"主题 {i}",
+                        "text": f"正文 {i}",
+                        "html": f"<p>正文 {i}</p>",
+                    },
+                    now=clock(),
+                    request_ref=None,
+                )
+                for i in range(n)
+            ]
+            s.flush()
+            return [r.id for r in rows]
+
+    return add
+
+
+@pytest.fixture
+def work(app, clock):
+    """Run the worker once at the frozen time; returns its totals."""
+    from pirights.outbox.worker import run
+
+    def once():
+        return run(app, clock, once=True, stop=threading.Event())
+
+    return once
+
+
+def later(clock, **delta) -> None:
+    """Move the frozen clock forward."""
+    clock.set(clock() + timedelta(**delta))
