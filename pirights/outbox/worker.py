@@ -18,22 +18,38 @@ from pirights.outbox.senders import SmtpTransport, Transport, unavailable
 BATCH = 100
 
 
-def transports(app: Flask) -> dict[str, Transport]:
-    """One transport per channel, from the app's settings; unconfigured ones fail."""
+# Channels other packages deliver (sms, webhook): channel -> factory(app) -> Transport.
+# Filled by their init_app, so the outbox never imports the features that use it.
+TRANSPORT_FACTORIES: dict[str, Callable[[Flask], Transport]] = {}
+
+
+def register_transport(channel: str, factory: Callable[[Flask], Transport]) -> None:
+    """Let a package deliver `channel` messages (called from its init_app)."""
+    TRANSPORT_FACTORIES[channel] = factory
+
+
+def email_transport(app: Flask) -> Transport:
+    """SMTP as configured, or a transport that fails until it is configured."""
     settings = app.config["PIRIGHTS"]
+    if not settings.smtp_host:
+        return unavailable("SmtpNotConfigured")
+    raw = settings.raw.get("notifications", {})
+    return SmtpTransport(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        user=str(raw.get("smtp_user", "") or ""),
+        password=str(raw.get("smtp_password", "") or ""),
+        starttls=bool(raw.get("smtp_starttls", False)),
+    )
+
+
+def transports(app: Flask) -> dict[str, Transport]:
+    """One transport per channel; a channel nobody registered fails (and is retried)."""
     out: dict[str, Transport] = defaultdict(lambda: unavailable("NoTransport"))
-    if settings.smtp_host:
-        raw = settings.raw.get("notifications", {})
-        out["email"] = SmtpTransport(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            user=str(raw.get("smtp_user", "") or ""),
-            password=str(raw.get("smtp_password", "") or ""),
-            starttls=bool(raw.get("smtp_starttls", False)),
-        )
-    else:
-        out["email"] = unavailable("SmtpNotConfigured")
+    out["email"] = email_transport(app)
+    for channel, factory in TRANSPORT_FACTORIES.items():
+        out[channel] = factory(app)
     return out
 
 

@@ -207,3 +207,23 @@ def test_worker_command_once_exits_zero_whatever_single_sends_did(
     assert done.returncode == 0, done.stderr
     assert "2 sent" in done.stdout
     assert len(smtp.messages) == 2
+
+
+def test_other_packages_plug_in_their_channels(app, clock):
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+    from pirights.outbox.worker import TRANSPORT_FACTORIES, register_transport, run
+
+    seen = []
+
+    def factory(_app):
+        return lambda batch: [seen.append(m.payload["n"]) or None for m in batch]
+
+    register_transport("carrier-pigeon", factory)
+    try:
+        with app.app_context(), db.unit_of_work() as s:
+            enqueue(s, kind="k", channel="carrier-pigeon", payload={"n": 7}, now=clock())
+        assert run(app, clock, once=True).sent == 1
+    finally:
+        TRANSPORT_FACTORIES.pop("carrier-pigeon")
+    assert seen == [7]
