@@ -84,7 +84,7 @@ def register_database(app: Flask, settings: Settings) -> None:
 
 def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
-    from pirights import health, intake_form
+    from pirights import health, intake_form, metrics
     from pirights.audit.routes import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
     from pirights.deadlines.routes import blp as deadlines_blp
@@ -107,6 +107,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     for blp in (public_blp, requests_blp, audit_blp, deadlines_blp, complaints_blp):
         api.register_blueprint(blp)
     health.init_app(app)
+    metrics.init_app(app)
     intake_form.init_app(app)
 
 

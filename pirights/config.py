@@ -39,6 +39,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_STAFF_TOKEN_DAYS": ("limits", "staff_token_days", int),
     "PIRIGHTS_COMPLAINT_MEASURE_HOURS": ("complaints", "measure_hours", int),
     "PIRIGHTS_COMPLAINT_REMEDIATION": ("complaints", "remediation", str),
+    "PIRIGHTS_METRICS_TOKEN": ("metrics", "token", str),
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -24,10 +28,32 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def metrics_dir() -> str:
+    """An empty PROMETHEUS_MULTIPROC_DIR, set before the workers fork (pirights.metrics):
+    the operator's, wiped as prometheus_client requires, or a new temporary one."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    else:
+        path = tempfile.mkdtemp(prefix="pirights-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def _worker_exit(_server, worker) -> None:
+    """Drop a dead worker's live gauges (prometheus_client's multiprocess protocol)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run(host: str, port: int, workers: int) -> None:
     """Serve until stopped."""
+    metrics_dir()
     _Gunicorn(
         {
+            "child_exit": _worker_exit,
             "bind": f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
