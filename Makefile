@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve on http://127.0.0.1:8000 with the embedded SQLite database.
+## Serve on http://127.0.0.1:8000 with the embedded SQLite database, and the delivery worker
+## beside it (stopped with the server).
 run: install
 	$(BIN)/pirights db upgrade
-	$(BIN)/pirights serve --host $(HOST) --port $(PORT)
+	$(BIN)/pirights worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/pirights serve --host $(HOST) --port $(PORT)
 
 ## Run every test (PostgreSQL too when PIRIGHTS_TEST_DATABASE_URL is set).
 test: install
