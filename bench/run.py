@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audit_export, guard, intake, listing, sweep
+from bench import audit_export, delivery, guard, intake, listing, sweep
 from bench.common import Row, fresh_postgres, migrate, print_table
 
 
@@ -67,7 +67,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="requests and audit events to generate")
     parser.add_argument("--seconds", type=float, help="duration of each load run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", nargs="*", help="run only these: intake list sweep export guard")
+    parser.add_argument(
+        "--only", nargs="*", help="run only these: intake list sweep export guard delivery"
+    )
     args = parser.parse_args()
     if args.quick:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
@@ -76,7 +78,7 @@ def main() -> None:
         url = fresh_postgres("pirights_bench", args.admin_url)
         rows, seconds = args.rows or 1_000_000, args.seconds or 15
     migrate(url)
-    wanted = set(args.only or ["intake", "list", "sweep", "export", "guard"])
+    wanted = set(args.only or ["intake", "list", "sweep", "export", "guard", "delivery"])
     results: list[Row] = []
     if "intake" in wanted:
         results += intake.run(url, args.workers, seconds, concurrency=16)
@@ -99,6 +101,13 @@ def main() -> None:
         )
     if "guard" in wanted:
         results += guard.run(seconds=min(seconds, 5))
+    if "delivery" in wanted:
+        if args.quick:
+            delivery_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'delivery.sqlite3'}"
+        else:
+            delivery_url = fresh_postgres("pirights_bench_delivery", args.admin_url)
+        migrate(delivery_url)
+        results += delivery.run(delivery_url, 1000 if args.quick else 5000)
     db = "SQLite" if args.quick else "PostgreSQL"
     print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Sequence
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from pirights.outbox.service import Claimed
@@ -22,15 +26,26 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
 
-def email_message(payload: dict[str, Any], sender: str) -> EmailMessage:
-    """The MIME message: a plain-text part and, when given, an HTML alternative."""
-    msg = EmailMessage()
-    msg["Subject"] = payload["subject"]
+def email_message(payload: dict[str, Any], sender: str) -> MIMENonMultipart | MIMEMultipart:
+    """The MIME message: a plain-text part and, when given, an HTML alternative.
+
+    Built with the compat32 MIME classes: the `EmailMessage` API parses every header
+    through its registry and measured four times slower, the worker's largest cost.
+    """
+    text = MIMEText(payload["text"], "plain", "utf-8")
+    if payload.get("html"):
+        msg: MIMENonMultipart | MIMEMultipart = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(payload["html"], "html", "utf-8"))
+    else:
+        msg = text
+    msg["Subject"] = Header(payload["subject"], "utf-8")
     msg["From"] = sender
     msg["To"] = payload["to"]
-    msg.set_content(payload["text"])
-    if payload.get("html"):
-        msg.add_alternative(payload["html"], subtype="html")
+    msg["Date"] = formatdate(usegmt=True)
+    # An explicit domain: without one, make_msgid asks DNS for this host's name.
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    msg["Message-ID"] = make_msgid(domain=domain or "pirights.invalid")
     return msg
 
 
@@ -50,6 +65,7 @@ class SmtpTransport:
     ) -> None:
         """Remember where and as whom to send."""
         self.host, self.port, self.sender = host, port, sender
+        self.envelope_from = parseaddr(sender)[1] or sender
         self.user, self.password, self.starttls = user, password, starttls
         self.timeout = timeout
 
@@ -64,7 +80,11 @@ class SmtpTransport:
                     smtp.login(self.user, self.password)
                 for item in batch:
                     try:
-                        smtp.send_message(email_message(item.payload, self.sender))
+                        smtp.send_message(
+                            email_message(item.payload, self.sender),
+                            self.envelope_from,
+                            [item.payload["to"]],
+                        )
                         results.append(None)
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
                         results.append(describe(exc))

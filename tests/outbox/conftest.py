@@ -41,8 +41,9 @@ def queue(app, clock):
                     payload={
                         "to": f"person{i}@example.cn",
                         "subject": f"主题 {i}",
-                        "text": f"正文 {i}",
-                        "html": f"<p>正文 {i}</p>",
+                        # Long enough to span many lines, as real mail does.
+                        "text": f"正文 {i}\n" + "我们已收到您的个人信息权利请求。\n" * 60,
+                        "html": f"<p>正文 {i}</p>" + "<p>我们已收到您的请求。</p>" * 60,
                     },
                     now=clock(),
                     request_ref=None,

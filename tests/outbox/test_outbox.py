@@ -53,8 +53,10 @@ def test_worker_delivers_to_smtp_and_audits_without_the_address(smtp, app, queue
     got = sorted((rcpt[0], msg["Subject"]) for rcpt, msg in smtp.messages)
     assert got == [(f"person{i}@example.cn", f"主题 {i}") for i in range(3)]
     _, first = next(m for m in smtp.messages if m[0] == ["person0@example.cn"])
-    assert first.get_body(("plain",)).get_content().strip() == "正文 0"
-    assert first.get_body(("html",)).get_content().strip() == "<p>正文 0</p>"
+    plain = first.get_body(("plain",)).get_content()
+    assert plain.startswith("正文 0\n") and plain.count("我们已收到您的个人信息权利请求。") == 60
+    assert first.get_body(("html",)).get_content().startswith("<p>正文 0</p>")
+    assert first["Message-ID"].endswith("@example.cn>") and first["Date"]
     assert [r.status for r in rows(app)] == [SENT] * 3
     sent = events(app, "notification.sent")
     assert sorted(e["outbox_id"] for e in sent) == ids
