@@ -19,6 +19,7 @@ from pirights.errors import Conflict
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
+from pirights.requests.present import MASKED
 from pirights.requests.service import load
 from pirights.staff.models import Staff
 
@@ -143,8 +144,12 @@ def record_remediation(reference: str, detail: str, model_version: str, staff: S
     return req
 
 
-def present(s: Session, req: Request, now: datetime) -> dict[str, Any]:
-    """The complaint fields of the staff representation (empty for other types)."""
+def present(s: Session, req: Request, now: datetime, masked: bool = False) -> dict[str, Any]:
+    """The complaint fields of the staff representation (empty for other types).
+
+    Auditors (`masked`) see each measure's kind and time, not its detail: staff write
+    there what was stopped, which often names the person.
+    """
     if not lc.is_complaint(req.type):
         return {}
     track = s.get(ComplaintTrack, req.id)
@@ -164,7 +169,12 @@ def present(s: Session, req: Request, now: datetime) -> dict[str, Any]:
         and now > track.measure_due_at
         and req.status not in (lc.REFUSED, lc.WITHDRAWN),
         "measures": [
-            {"id": m.id, "kind": m.kind, "detail": m.detail, "at": iso(m.created_at)}
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "detail": MASKED if masked else m.detail,
+                "at": iso(m.created_at),
+            }
             for m in measures
         ],
         "remediation_due_at": iso(track.remediation_due_at),

@@ -135,6 +135,7 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     request: Mapped[Request] = relationship(back_populates="notes")
+    author: Mapped[Staff] = relationship()
 
 
 class IdempotencyRecord(Base):

@@ -8,7 +8,10 @@ from typing import Any
 
 from pirights.deadlines.runtime import book
 from pirights.requests.lifecycle import AWAITING, TERMINAL
-from pirights.requests.models import Request
+from pirights.requests.models import Message, Note, Request
+
+# What an auditor sees in place of free text that may name the person (§5).
+MASKED = "[masked]"
 
 LEGAL_BASIS_TEXT = {
     "legal_obligation": "needed to fulfil a legal obligation",
@@ -52,15 +55,20 @@ def is_due_soon(req: Request, now: datetime) -> bool:
     return req.due_at <= book().due_soon_limit(now, req.jurisdiction)
 
 
-def outcome(req: Request) -> dict[str, Any] | None:
+def text(value: str | None, masked: bool) -> str | None:
+    """Staff free text as shown: whole, or `[masked]` for auditors (it may name the person)."""
+    return MASKED if masked and value is not None else value
+
+
+def outcome(req: Request, masked: bool = False) -> dict[str, Any] | None:
     """How the request ended, with a refusal's reasons and the requester's rights."""
     if req.outcome_result is None:
         return None
     out: dict[str, Any] = {"result": req.outcome_result, "at": iso_local(req, req.outcome_at)}
     if req.resolution is not None:
-        out["resolution"] = req.resolution
+        out["resolution"] = text(req.resolution, masked)
     if req.outcome_reason is not None:
-        out["reason"] = req.outcome_reason
+        out["reason"] = text(req.outcome_reason, masked)
     if req.outcome_result == "refused":
         out.update(
             legal_basis=req.legal_basis,
@@ -107,16 +115,49 @@ def requester(req: Request, masked: bool) -> dict[str, Any]:
     }
 
 
-def complaint_fields(req: Request, now: datetime) -> dict[str, Any]:
+def complaint_fields(req: Request, now: datetime, masked: bool) -> dict[str, Any]:
     """The §9 fields of a complaint (none for other requests)."""
     from pirights.complaints.service import present  # complaints builds on requests
     from pirights.extensions import db
 
-    return present(db.session, req, now)
+    return present(db.session, req, now, masked=masked)
 
 
-def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str, Any]:
-    """The §5 representation."""
+def message(req: Request, msg: Message, masked: bool = False) -> dict[str, Any]:
+    """One message of the conversation, either direction (§5)."""
+    return {
+        "from": msg.sender,
+        "body": text(msg.body, masked),
+        "at": iso_local(req, msg.created_at),
+    }
+
+
+def note(req: Request, item: Note) -> dict[str, Any]:
+    """One internal note; never shown to the requester or to auditors."""
+    return {
+        "id": item.id,
+        "author": item.author.name,
+        "body": item.body,
+        "at": iso_local(req, item.created_at),
+    }
+
+
+def conversation(req: Request, masked: bool) -> dict[str, Any]:
+    """The detail's messages and, except for auditors, the internal notes (§5).
+
+    Auditors see that messages were exchanged and when (the clock's pauses depend on
+    them) but not what the requester wrote; notes are staff working text, not theirs.
+    """
+    body: dict[str, Any] = {"messages": [message(req, m, masked) for m in req.messages]}
+    if not masked:
+        body["notes"] = [note(req, n) for n in req.notes]
+    return body
+
+
+def for_staff(
+    req: Request, now: datetime, *, masked: bool = False, detail: bool = True
+) -> dict[str, Any]:
+    """The §5 representation; `detail=False` (the list) leaves out messages and notes."""
     body = {
         "reference": req.reference,
         "type": req.type,
@@ -127,8 +168,8 @@ def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str,
         "requester": requester(req, masked),
         "identity_verified": req.identity_verified,
         "identity_method": req.identity_method,
-        "description": "[masked]" if masked else req.description,
-        "content_refs": json.loads(req.content_refs),
+        "description": text(req.description, masked),
+        "content_refs": [text(ref, masked) for ref in json.loads(req.content_refs)],
         "received_at": iso_local(req, req.received_at),
         "due_at": iso_local(req, req.due_at),
         "due_at_provisional": req.due_at_provisional,
@@ -138,16 +179,18 @@ def for_staff(req: Request, now: datetime, *, masked: bool = False) -> dict[str,
         "due_soon": is_due_soon(req, now),
         "clock": {"paused": req.status == AWAITING, "paused_days": req.paused_days},
         "extensions": [
-            {"days": e.days, "reason": e.reason, "at": iso_local(req, e.created_at)}
+            {"days": e.days, "reason": text(e.reason, masked), "at": iso_local(req, e.created_at)}
             for e in req.extensions
         ],
         "assignee": req.assignee.name if req.assignee else None,
-        "outcome": outcome(req),
+        "outcome": outcome(req, masked),
         "closed_at": iso_local(req, req.closed_at),
         "on_time": req.on_time,
         "version": req.version,
     }
-    body.update(complaint_fields(req, now))
+    if detail:
+        body.update(conversation(req, masked))
+    body.update(complaint_fields(req, now, masked))
     return body
 
 

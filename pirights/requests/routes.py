@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from pirights import clock
-from pirights.errors import Invalid
+from pirights.errors import Forbidden, Invalid
 from pirights.requests import intake, present, queries, service
 from pirights.requests.schemas import (
     AssignInSchema,
@@ -41,11 +41,26 @@ def if_match() -> int | None:
     return int(value)
 
 
+def masked() -> bool:
+    """Auditors see requester PII and free text masked (§5)."""
+    return current_staff().role == "auditor"
+
+
 def shown(req, status: int = 200):
     """The staff representation with its ETag."""
-    masked = current_staff().role == "auditor"
-    body = present.for_staff(req, clock.now(), masked=masked)
+    body = present.for_staff(req, clock.now(), masked=masked())
     return body, status, {"ETag": f'"{req.version}"'}
+
+
+def refuse_pii_filters(args) -> None:
+    """403 for an auditor filtering by email or phone: a match would tell them that
+    this person made a request, which masking is there to hide."""
+    used = sorted(name for name in ("email", "phone") if name in args)
+    if used and masked():
+        raise Forbidden(
+            f"Auditors may not filter the list by {' or '.join(used)}: that would reveal "
+            "whether a person made a request. Filter by status, type, dates or assignee."
+        )
 
 
 @blp.route("")
@@ -57,14 +72,16 @@ class RequestCollection(MethodView):
     @blp.response(200, RequestPageSchema)
     def get(self, args):
         """List requests by due date, with filters and a cursor."""
+        refuse_pii_filters(args)
         now = clock.now()
         items, cursor = queries.list_requests(args, now)
-        masked = current_staff().role == "auditor"
+        hide = masked()
         # The items are already plain JSON values shaped as RequestPageSchema documents;
         # returning a Response skips a second serialisation pass over 50 x 40 fields.
+        # Messages and notes stay out of the list (RequestSummarySchema): see the detail.
         return jsonify(
             {
-                "items": [present.for_staff(r, now, masked=masked) for r in items],
+                "items": [present.for_staff(r, now, masked=hide, detail=False) for r in items],
                 "next_cursor": cursor,
             }
         )
@@ -127,12 +144,7 @@ def post_assign(data, reference):
 def post_note(data, reference):
     """Add an internal note, never shown to the requester."""
     note = service.add_note(reference, data["body"], current_staff())
-    return {
-        "id": note.id,
-        "author": current_staff().name,
-        "body": note.body,
-        "at": note.created_at.isoformat(),
-    }
+    return present.note(note.request, note)
 
 
 @blp.route("/<string:reference>/messages", methods=["POST"])

@@ -133,6 +133,9 @@ class PublicWithdrawSchema(Schema):
     reason = Text(max_length=2000)
 
 
+MASKED_NOTE = " Auditors see it masked."
+
+
 class RequesterOutSchema(Schema):
     """Requester details for staff (masked for auditors)."""
 
@@ -155,12 +158,50 @@ class ExtensionOutSchema(Schema):
     """One extension of the deadline."""
 
     days = fields.Integer()
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "free text." + MASKED_NOTE})
     at = fields.String(metadata={"format": "date-time"})
 
 
-class RequestOutSchema(Schema):
-    """The staff representation of a request (§5)."""
+class StaffMessageOutSchema(Schema):
+    """A message between staff and the requester, either direction."""
+
+    # `from` is a Python keyword, so the field has another name and reads the "from" key.
+    sender = fields.String(
+        attribute="from", data_key="from", metadata={"enum": ["staff", "requester"]}
+    )
+    body = fields.String(metadata={"description": "as written." + MASKED_NOTE})
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class NoteOutSchema(Schema):
+    """An internal note: never shown to the requester, nor to auditors."""
+
+    id = fields.Integer()
+    author = fields.String(metadata={"description": "the staff member who wrote it"})
+    body = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class MeasureOutSchema(Schema):
+    """A measure taken against infringing content (§9)."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    detail = fields.String(metadata={"description": "what was done." + MASKED_NOTE})
+    at = fields.String(metadata={"format": "date-time"})
+
+
+COMPLAINTS_ONLY = {"description": "complaints only: absent for other request types"}
+
+
+class RequestSummarySchema(Schema):
+    """A request as the list shows it (§5): the detail without `messages` and `notes`.
+
+    The list leaves the conversation out so that a page costs no message or note
+    queries and decrypts no bodies; GET /api/v1/requests/{ref} has it (and records
+    that the member viewed it). Requester PII and free text that may name the person
+    (content references, reasons, resolutions, measure details) are masked for auditors.
+    """
 
     reference = fields.String()
     type = fields.String()
@@ -171,8 +212,10 @@ class RequestOutSchema(Schema):
     requester = fields.Nested(RequesterOutSchema)
     identity_verified = fields.Boolean()
     identity_method = fields.String(allow_none=True)
-    description = fields.String()
-    content_refs = fields.List(fields.String())
+    description = fields.String(metadata={"description": "as written." + MASKED_NOTE})
+    content_refs = fields.List(
+        fields.String(), metadata={"description": "each one masked for auditors"}
+    )
     received_at = fields.String(metadata={"format": "date-time"})
     due_at = fields.String(metadata={"format": "date-time"})
     due_at_provisional = fields.Boolean()
@@ -183,16 +226,37 @@ class RequestOutSchema(Schema):
     clock = fields.Nested(ClockSchema)
     extensions = fields.List(fields.Nested(ExtensionOutSchema))
     assignee = fields.String(allow_none=True)
-    outcome = fields.Nested(OutcomeSchema, allow_none=True)
+    outcome = fields.Nested(
+        OutcomeSchema,
+        allow_none=True,
+        metadata={"description": "resolution and reason are masked for auditors"},
+    )
     closed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     on_time = fields.Boolean(allow_none=True)
     version = fields.Integer()
-    measure_due_at = fields.String(metadata={"format": "date-time"})
-    measure_overdue = fields.Boolean()
-    measures = fields.List(fields.Dict())
-    remediation_due_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-    remediated_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-    remediation_overdue = fields.Boolean()
+    measure_due_at = fields.String(metadata={"format": "date-time", **COMPLAINTS_ONLY})
+    measure_overdue = fields.Boolean(metadata=COMPLAINTS_ONLY)
+    measures = fields.List(fields.Nested(MeasureOutSchema), metadata=COMPLAINTS_ONLY)
+    remediation_due_at = fields.String(
+        allow_none=True, metadata={"format": "date-time", **COMPLAINTS_ONLY}
+    )
+    remediated_at = fields.String(
+        allow_none=True, metadata={"format": "date-time", **COMPLAINTS_ONLY}
+    )
+    remediation_overdue = fields.Boolean(metadata=COMPLAINTS_ONLY)
+
+
+class RequestOutSchema(RequestSummarySchema):
+    """The staff representation of one request (§5), with its conversation."""
+
+    messages = fields.List(
+        fields.Nested(StaffMessageOutSchema),
+        metadata={"description": "both directions, oldest first; bodies masked for auditors"},
+    )
+    notes = fields.List(
+        fields.Nested(NoteOutSchema),
+        metadata={"description": "internal notes, oldest first; absent for auditors"},
+    )
 
 
 class StaffIntakeOutSchema(RequestOutSchema):
@@ -204,7 +268,7 @@ class StaffIntakeOutSchema(RequestOutSchema):
 class RequestPageSchema(Schema):
     """One page of the list."""
 
-    items = fields.List(fields.Nested(RequestOutSchema))
+    items = fields.List(fields.Nested(RequestSummarySchema))
     next_cursor = fields.String(allow_none=True)
 
 
@@ -219,8 +283,12 @@ class ListArgsSchema(Schema):
     remediation_open = fields.Boolean(metadata={"description": "upheld, not yet remediated"})
     remediation_overdue = fields.Boolean()
     assignee = fields.String(validate=validate.Length(min=1, max=64))
-    email = fields.String(validate=validate.Length(min=1, max=254))
-    phone = fields.String(validate=validate.Length(min=1, max=40))
+    email = fields.String(
+        validate=validate.Length(min=1, max=254), metadata={"description": "not for auditors"}
+    )
+    phone = fields.String(
+        validate=validate.Length(min=1, max=40), metadata={"description": "not for auditors"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))
 
@@ -249,12 +317,3 @@ class AssignInSchema(Schema):
     """Who should handle the request."""
 
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-class NoteOutSchema(Schema):
-    """An internal note as stored."""
-
-    id = fields.Integer()
-    author = fields.String()
-    body = fields.String()
-    at = fields.String(metadata={"format": "date-time"})
