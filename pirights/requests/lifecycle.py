@@ -105,8 +105,3 @@ def check(action: Action, status: str, *, identity_verified: bool) -> str:
             "Verify the requester's identity (action verify_identity) before accepting."
         )
     return action.target or status
-
-
-def pauses(status: str) -> bool:
-    """True while the deadline clock is stopped (§3.5)."""
-    return status == AWAITING

@@ -139,8 +139,3 @@ def authenticate(header: str | None, route: str) -> Staff:
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
         )
     return member
-
-
-def find_staff(name: str) -> Staff | None:
-    """Look a member up by name (for assignment)."""
-    return db.session.scalar(select(Staff).where(Staff.name == name))
