@@ -13,7 +13,6 @@ from pirights.deadlines.calendars import (
 from pirights.deadlines.counting import (
     Deadline,
     ExtensionError,
-    due_soon,
     end_of_day,
     extend,
     initial_deadline,
@@ -49,7 +48,6 @@ __all__ = [
     "WeekendCalendar",
     "WorkingCalendar",
     "build_calendars",
-    "due_soon",
     "end_of_day",
     "extend",
     "initial_deadline",

@@ -16,7 +16,6 @@ from pirights.deadlines.policy import Period, Policy
 __all__ = [
     "Deadline",
     "ExtensionError",
-    "due_soon",
     "end_of_day",
     "extend",
     "initial_deadline",
@@ -261,20 +260,3 @@ def _back_working_days(d: date, n: int, cal: WorkingCalendar) -> date:
         d -= timedelta(days=1)
         n -= cal.is_working_day(d)
     return d
-
-
-def due_soon(
-    now: datetime,
-    due_at: datetime,
-    tz: ZoneInfo | str,
-    cal: WorkingCalendar,
-    threshold_working_days: int = 3,
-) -> bool:
-    """Whether ``due_at`` is not yet passed and at most the threshold working days away.
-
-    Compares local dates in ``tz``: due today counts as 0 working days away.
-    """
-    if now > due_at:
-        return False
-    gap = working_days_between(local_date(now, tz), local_date(due_at, tz), cal)
-    return gap <= threshold_working_days

@@ -12,7 +12,6 @@ from pirights.deadlines import (
     ExtensionError,
     Period,
     build_calendars,
-    due_soon,
     extend,
     initial_deadline,
     load_policies,
@@ -246,14 +245,20 @@ def test_working_days_between():
     assert working_days_between(date(2026, 10, 10), date(2026, 9, 30), cal(CN)) == 0
 
 
-def test_due_soon():
+def test_due_soon_limit():
+    """The limit the list, the detail and the sweep compare due_at with (§3.5 due soon)."""
+    from pirights.deadlines.runtime import DeadlineBook
+
+    def soon(now, due_at, working_days=3):
+        book = DeadlineBook(POLICIES, POLICIES.build_calendars(), working_days)
+        return now <= due_at <= book.due_soon_limit(now, "CN")
+
     due_at = at("2026-10-27T23:59:59+08:00")
-    tz, c = CN.tz, cal(CN)
-    assert due_soon(at("2026-10-22T09:00:00+08:00"), due_at, tz, c)  # Thu: 23, 26, 27
-    assert not due_soon(at("2026-10-21T09:00:00+08:00"), due_at, tz, c)
-    assert due_soon(at("2026-10-27T23:59:59+08:00"), due_at, tz, c)
-    assert not due_soon(at("2026-10-28T00:00:00+08:00"), due_at, tz, c)
-    assert due_soon(at("2026-10-21T09:00:00+08:00"), due_at, "Asia/Shanghai", c, 4)
+    assert soon(at("2026-10-22T09:00:00+08:00"), due_at)  # Thu: 23, 26, 27
+    assert not soon(at("2026-10-21T09:00:00+08:00"), due_at)
+    assert soon(at("2026-10-27T23:59:59+08:00"), due_at)
+    assert not soon(at("2026-10-28T00:00:00+08:00"), due_at)
+    assert soon(at("2026-10-21T09:00:00+08:00"), due_at, 4)
 
 
 # --- properties -------------------------------------------------------------------------
