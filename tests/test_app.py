@@ -41,6 +41,22 @@ def test_openapi_document_is_generated_from_the_schemas(client):
     assert paths["/api/v1/requests"]["get"]["security"] == [{"bearerAuth": []}]
 
 
+def test_openapi_documents_errors_as_problem_json(client):
+    """Error responses are documented with the media type errors.py sends (RFC 9457)."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    responses = doc["components"]["responses"]
+    assert {"DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"} <= set(responses)
+    for response in responses.values():
+        assert list(response["content"]) == ["application/problem+json"]
+        assert response["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }
+    transitions = doc["paths"]["/api/v1/requests/{reference}/transitions"]["post"]
+    assert transitions["responses"]["422"] == {
+        "$ref": "#/components/responses/UNPROCESSABLE_ENTITY"
+    }
+
+
 @pytest.mark.parametrize(
     ("method", "url", "kwargs", "status"),
     [
