@@ -29,7 +29,7 @@ def _plan(overdue: int, n: int):
 def run(db_url: str, n: int, overdue: int) -> list[Row]:
     """Seed, then time one sweep (and a second, which must find nothing)."""
     from pirights import crypto
-    from pirights.deadlines.sweep import sweep
+    from pirights.alerts.sweep import sweep
 
     now = datetime.now(UTC)
     app = make_app(db_url)

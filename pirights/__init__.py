@@ -23,6 +23,7 @@ def create_app(
     settings = settings or load_settings(overrides=overrides)
     app.config["PIRIGHTS"] = settings
     register_database(app, settings)
+    register_features(app)
     register_api(app, settings)
     register_errors(app)
     register_security(app)
@@ -33,6 +34,17 @@ def create_app(
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
     return app
+
+
+def register_features(app: Flask) -> None:
+    """Alert kinds and features that plug into others' registries.
+
+    Before the API, so the OpenAPI document (the notification kinds) sees every kind.
+    """
+    from pirights import alerts, complaints
+
+    alerts.init_app(app)
+    complaints.init_app(app)
 
 
 def register_security(app: Flask) -> None:
@@ -85,6 +97,7 @@ def register_database(app: Flask, settings: Settings) -> None:
 def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
     from pirights import health, intake_form, metrics
+    from pirights.alerts.routes import blp as alerts_blp
     from pirights.audit.routes import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
     from pirights.deadlines.routes import blp as deadlines_blp
@@ -104,7 +117,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp, complaints_blp):
+    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp, alerts_blp, complaints_blp):
         api.register_blueprint(blp)
     health.init_app(app)
     metrics.init_app(app)

@@ -134,12 +134,19 @@ def keys_generate() -> None:
 
 def _register_commands() -> None:
     """Add the commands each package contributes."""
+    from pirights.alerts.cli import COMMANDS as alert_commands
     from pirights.audit.cli import COMMANDS as audit_commands
     from pirights.deadlines.cli import COMMANDS as deadline_commands
     from pirights.outbox.cli import COMMANDS as outbox_commands
     from pirights.security.cli import COMMANDS as security_commands
 
-    for command in (*audit_commands, *deadline_commands, *outbox_commands, *security_commands):
+    for command in (
+        *alert_commands,
+        *audit_commands,
+        *deadline_commands,
+        *outbox_commands,
+        *security_commands,
+    ):
         main.add_command(command)
 
 

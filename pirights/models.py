@@ -1,5 +1,6 @@
 """Imports every model so that Base.metadata knows every table (Alembic, tests)."""
 
+from pirights.alerts.models import Notification
 from pirights.audit.models import AuditEvent, AuditHead
 from pirights.complaints.models import (
     BlocklistEntry,
@@ -8,7 +9,7 @@ from pirights.complaints.models import (
     Measure,
     Remediation,
 )
-from pirights.deadlines.models import Extension, Notification
+from pirights.deadlines.models import Extension
 from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken

@@ -5,22 +5,47 @@ median working days to close needs each jurisdiction's working-day calendar, whi
 Python (holidays package + config), so closed requests of the window are streamed (three
 columns each, `yield_per`) and counted here: memory grows by one integer per closed request
 in the window.
+
+Figures other packages own (open overdue requests, the §9 complaint figures) are added
+with `add_figure`: the alert kinds bring theirs (pirights.alerts.kinds), features theirs,
+so the report imports neither.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
 from pirights.requests.models import Request
-from pirights.requests.queries import RUNNING
 
 STREAM_BATCH = 1000
+
+Window = tuple[ColumnElement[bool], ...]  # conditions on Request: received in the window
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One count in the report: `count(window, now)` under `key`, at the top level
+    (section None) or inside the dict named `section` (e.g. "complaints")."""
+
+    section: str | None
+    key: str
+    count: Callable[[Window, datetime], int]
+
+
+_FIGURES: dict[tuple[str | None, str], Figure] = {}
+
+
+def add_figure(figure: Figure) -> None:
+    """Add a figure to every report (once: apps are created many times in a process)."""
+    _FIGURES.setdefault((figure.section, figure.key), figure)
 
 
 def sla_report(since: datetime, until: datetime, now: datetime) -> dict[str, Any]:
@@ -45,10 +70,7 @@ def sla_report(since: datetime, until: datetime, now: datetime) -> dict[str, Any
             func.coalesce(func.sum(case((Request.on_time.is_(True), 1), else_=0)), 0),
         ).where(*window, Request.closed_at.is_not(None))
     ).one()
-    open_overdue = s.scalar(
-        select(func.count()).where(*window, Request.status.in_(RUNNING), Request.due_at < now)
-    )
-    return {
+    report: dict[str, Any] = {
         "since": since.isoformat(),
         "until": until.isoformat(),
         "total": sum(by_type.values()),
@@ -59,28 +81,11 @@ def sla_report(since: datetime, until: datetime, now: datetime) -> dict[str, Any
         "on_time": int(on_time),
         "on_time_rate": round(on_time / closed, 4) if closed else None,
         "median_working_days_to_close": _median_days_to_close(window),
-        "open_overdue": open_overdue or 0,
-        "complaints": _complaint_figures(window, now),
     }
-
-
-def _complaint_figures(window, now: datetime) -> dict[str, int]:
-    """§9 figures for complaints received in the window, from the same SQL as the filters."""
-    from pirights.complaints.models import ComplaintTrack  # complaints builds on deadlines
-    from pirights.requests.queries import complaint_filters
-
-    in_window = select(Request.id).where(*window)
-    figures = {}
-    for name, condition in complaint_filters(now).items():
-        figures[name] = (
-            db.session.scalar(
-                select(func.count())
-                .select_from(ComplaintTrack)
-                .where(ComplaintTrack.request_id.in_(in_window), condition)
-            )
-            or 0
-        )
-    return figures
+    for (section, key), figure in sorted(_FIGURES.items(), key=lambda i: (i[0][0] or "", i[0][1])):
+        target = report if section is None else report.setdefault(section, {})
+        target[key] = figure.count(window, now) or 0
+    return report
 
 
 def _median_days_to_close(window) -> float | None:

@@ -1,4 +1,4 @@
-"""Deadline endpoints of the ticket API: extensions, notifications, the SLA report."""
+"""Deadline endpoints of the ticket API: extensions and the SLA report."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from flask_smorest import Blueprint
 
 from pirights import clock
 from pirights.deadlines import models as _models  # noqa: F401  (maps Request.extensions)
-from pirights.deadlines import notifications, reports, service
+from pirights.deadlines import reports, service
 from pirights.deadlines.schemas import (
     ExtensionInSchema,
-    NotificationArgsSchema,
-    NotificationPageSchema,
     SlaArgsSchema,
     SlaReportSchema,
 )
 from pirights.errors import Invalid
 from pirights.requests import present
 from pirights.requests.schemas import RequestOutSchema
-from pirights.staff.auth import ALL_STAFF, current_staff, requires
+from pirights.staff.auth import current_staff, requires
 
 blp = Blueprint("deadlines", __name__, url_prefix="/api/v1", description="Deadlines and SLA")
 
@@ -34,16 +32,6 @@ def post_extension(data, reference):
     """Extend a request's due date within its policy; the requester sees the reason."""
     req = service.extend_request(reference, data["days"], data["reason"], current_staff())
     return present.for_staff(req, clock.now()), 201, {"ETag": f'"{req.version}"'}
-
-
-@blp.route("/notifications")
-@requires(*ALL_STAFF)
-@blp.arguments(NotificationArgsSchema, location="query", as_kwargs=False)
-@blp.response(200, NotificationPageSchema)
-def get_notifications(args):
-    """The caller's deadline notifications, newest first."""
-    items = notifications.for_staff(current_staff(), args["limit"], args["unsent"])
-    return {"items": [notifications.present(n) for n in items]}
 
 
 @blp.route("/reports/sla")

@@ -23,30 +23,6 @@ class ExtensionInSchema(Schema):
     reason = Text(required=True, max_length=2000, metadata={"description": "shown to requester"})
 
 
-class NotificationArgsSchema(Schema):
-    """Filters of the caller's notification list."""
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    unsent = fields.Boolean(load_default=False)
-
-
-class NotificationSchema(Schema):
-    """A deadline alert for one staff member."""
-
-    id = fields.Integer()
-    kind = fields.String(metadata={"enum": ["deadline.due_soon", "deadline.overdue"]})
-    request_ref = fields.String()
-    due_at = fields.String(metadata={"format": "date-time"})
-    created_at = fields.String(metadata={"format": "date-time"})
-    sent_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-
-
-class NotificationPageSchema(Schema):
-    """The caller's notifications, newest first."""
-
-    items = fields.List(fields.Nested(NotificationSchema))
-
-
 class Moment(fields.Field):
     """A date (midnight in the default jurisdiction's time zone) or an aware date-time.
 

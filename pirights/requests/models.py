@@ -34,7 +34,7 @@ class Request(Base):
     __table_args__ = (
         Index("ix_requests_status_due", "status", "due_at", "reference"),
         Index("ix_requests_due", "due_at", "reference"),
-        # The deadline sweep's candidates (pirights.deadlines.sweep): only requests not yet
+        # The deadline sweep's candidates (pirights.alerts.deadline): only requests not yet
         # alerted for their current due_at are in these, so a sweep reads threshold crossings.
         Index(
             "ix_requests_due_soon_alert",

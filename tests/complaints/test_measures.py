@@ -157,7 +157,7 @@ def test_list_filters_for_measures_and_remediation(client, auth, clock, submit):
 
 
 def test_sweep_alerts_overdue_measures_and_remediation_once(app, client, auth, clock, submit):
-    from pirights.deadlines.sweep import sweep
+    from pirights.alerts.sweep import sweep
 
     sup = auth("supervisor")
     late = submit(type="reputation_complaint", content_refs=["o-1"])["reference"]

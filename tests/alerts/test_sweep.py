@@ -1,4 +1,4 @@
-"""The deadline sweep (SPEC §3.6): once per due_at, re-armed, concurrent-safe, notifies."""
+"""The sweep (SPEC §3.6): once per due_at, re-armed, concurrent-safe, notifies."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from pirights.deadlines.sweep import sweep
+from pirights.alerts.sweep import sweep
 from tests.conftest import TEST_KEY
 from tests.deadlines.conftest import at
 
