@@ -1,4 +1,10 @@
-"""The `pirights` command line (SPEC §2)."""
+"""The `pirights` command line (SPEC §2): the root group and the application's own commands.
+
+Each package owns its command group in its `cli.py` (built on the leaf `pirights.cli_app`);
+this module only gathers them, and holds the commands about the application as a whole:
+`db` (this checkout's migrations) and `serve`. Nothing but the entry points and tests
+imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,15 @@ from pathlib import Path
 
 import click
 
-from pirights.config import ConfigError
+from pirights.alerts.cli import COMMANDS as ALERT_COMMANDS
+from pirights.audit.cli import COMMANDS as AUDIT_COMMANDS
+from pirights.cli_app import make_app
+from pirights.deadlines.cli import COMMANDS as DEADLINE_COMMANDS
+from pirights.outbox.cli import COMMANDS as OUTBOX_COMMANDS
+from pirights.security.cli import COMMANDS as SECURITY_COMMANDS
+from pirights.staff.cli import COMMANDS as STAFF_COMMANDS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def make_app():
-    """Create the app, turning configuration errors into a clean exit."""
-    from pirights import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
 
 
 @click.group()
@@ -76,81 +78,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     run(host or s.host, port or s.port, workers or s.workers)
 
 
-@main.group("staff")
-def staff_group() -> None:
-    """Staff members and their tokens."""
-
-
-@staff_group.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice(["agent", "supervisor", "auditor", "admin", "service"]),
-)
-def staff_add(name: str, role: str) -> None:
-    """Create a member; the new API token is the last line printed (shown once)."""
-    from pirights.errors import DomainError
-    from pirights.staff.service import add_staff
-
-    app = make_app()
-    with app.app_context():
-        try:
-            _, token = add_staff(name, role)
-        except DomainError as exc:
-            raise click.ClickException(exc.detail) from None
-    click.echo(f"added {name} ({role}); the token below is shown only once:")
-    click.echo(token)
-
-
-@staff_group.command("revoke")
-@click.argument("name")
-def staff_revoke(name: str) -> None:
-    """Revoke every token of a member."""
-    from pirights.errors import DomainError
-    from pirights.staff.service import revoke_staff
-
-    app = make_app()
-    with app.app_context():
-        try:
-            count = revoke_staff(name)
-        except DomainError as exc:
-            raise click.ClickException(exc.detail) from None
-    click.echo(f"revoked {count} token(s) of {name}")
-
-
-@main.group("keys")
-def keys_group() -> None:
-    """Encryption keys."""
-
-
-@keys_group.command("generate")
-def keys_generate() -> None:
-    """Print a new key for PIRIGHTS_ENCRYPTION_KEY."""
-    from pirights.crypto import generate_key
-
-    click.echo(generate_key())
-
-
-def _register_commands() -> None:
-    """Add the commands each package contributes."""
-    from pirights.alerts.cli import COMMANDS as alert_commands
-    from pirights.audit.cli import COMMANDS as audit_commands
-    from pirights.deadlines.cli import COMMANDS as deadline_commands
-    from pirights.outbox.cli import COMMANDS as outbox_commands
-    from pirights.security.cli import COMMANDS as security_commands
-
-    for command in (
-        *alert_commands,
-        *audit_commands,
-        *deadline_commands,
-        *outbox_commands,
-        *security_commands,
-    ):
-        main.add_command(command)
-
-
-_register_commands()
+for _command in (
+    *ALERT_COMMANDS,
+    *AUDIT_COMMANDS,
+    *DEADLINE_COMMANDS,
+    *OUTBOX_COMMANDS,
+    *SECURITY_COMMANDS,
+    *STAFF_COMMANDS,
+):
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -125,3 +125,61 @@ def test_serve_runs_gunicorn_with_workers(cli_env):
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert "gunicorn" in output.lower() or "Booting worker" in output
+
+
+def test_every_command_of_spec_section_2_is_there():
+    """Each package owns its group; the root gathers them all (SPEC §2, README table)."""
+    import click
+
+    from pirights.cli import main
+
+    def tree(group: click.Group, prefix: str = "") -> set[str]:
+        names = set()
+        for name, command in group.commands.items():
+            names.add(prefix + name)
+            if isinstance(command, click.Group):
+                names |= tree(command, f"{prefix}{name} ")
+        return names
+
+    assert tree(main) >= {
+        "db upgrade",
+        "db downgrade",
+        "serve",
+        "staff add",
+        "staff revoke",
+        "staff tokens",
+        "staff revoke-token",
+        "sweep",
+        "deadlines recompute",
+        "audit export",
+        "audit verify",
+        "audit keygen",
+        "keys generate",
+        "keys rotate",
+        "purge",
+        "worker",
+    }
+
+
+def test_domain_modules_import_no_command_line_code():
+    """Only `cli.py` modules import the CLI leaf, and no domain module imports the root."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "pirights"
+    offenders = []
+    for path in root.rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names |= {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+        cli_imports = {n for n in names if n == "pirights.cli" or n.endswith(".cli")}
+        cli_imports |= {n for n in names if n.startswith("pirights.cli_app")}
+        allowed = path.name in ("cli.py", "__main__.py")
+        if cli_imports and not allowed:
+            offenders.append((str(path.relative_to(root)), sorted(cli_imports)))
+        if path.name == "cli.py" and path.parent != root and "pirights.cli" in names:
+            offenders.append((str(path.relative_to(root)), ["pirights.cli"]))
+    assert offenders == []

@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
+from flask import current_app
 
 from pirights.alerts.sweep import BATCH_SIZE
-from pirights.deadlines.cli import _progress
+from pirights.cli_app import Progress, app_command
 
 
-def _run_sweep(app, batch: int) -> str:
-    """One sweep in a fresh app context; returns its one-line summary."""
+def _run_sweep(batch: int) -> str:
+    """One sweep in a fresh app context (sessions do not outlive a run); its summary line."""
     from pirights import clock
     from pirights.alerts.sweep import sweep as do_sweep
 
-    with app.app_context():
+    with current_app.app_context(), Progress("sweep") as progress:
         now = clock.now()
-        result = do_sweep(now, batch_size=batch, progress=_progress)
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+        result = do_sweep(now, batch_size=batch, progress=progress.show)
     return result.line(now)
 
 
-@click.command("sweep")
+@app_command(None, "sweep")
 @click.option("--every", type=click.IntRange(min=1), default=None, help="repeat every N seconds")
 @click.option(
     "--batch", type=click.IntRange(min=1, max=10000), default=BATCH_SIZE, show_default=True
 )
 def sweep(every: int | None, batch: int) -> None:
     """Record due-soon and overdue alerts once per due date; queue and email notifications."""
-    from pirights.cli import make_app
-
-    app = make_app()
     if every is None:
-        click.echo(_run_sweep(app, batch))
+        click.echo(_run_sweep(batch))
         return
     try:
         while True:
             started = time.monotonic()
-            click.echo(_run_sweep(app, batch))
+            click.echo(_run_sweep(batch))
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     except KeyboardInterrupt:
         click.echo("sweep stopped", err=True)

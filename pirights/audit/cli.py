@@ -9,6 +9,9 @@ from pathlib import Path
 
 import click
 
+from pirights import cli_app
+from pirights.cli_app import app_command
+
 
 class InstantType(click.ParamType):
     """A time with an offset, or a date meaning midnight UTC (as the API accepts)."""
@@ -27,38 +30,11 @@ class InstantType(click.ParamType):
             self.fail(f"{value!r}: {exc}", param, ctx)
 
 
-def _app():
-    """The configured app (imported late so `--help` needs no configuration)."""
-    from pirights.cli import make_app
-
-    return make_app()
-
-
-class Progress:
+class Progress(cli_app.Progress):
     """Events handled so far on stderr, only when stderr is a terminal."""
 
     def __init__(self, total: int | None, verb: str = "exported") -> None:
-        self.total = total
-        self.verb = verb
-        self.live = sys.stderr.isatty()
-        self.shown = False
-
-    def advance(self, done: int) -> None:
-        """Show `done` (of total, when known)."""
-        if self.live:
-            if self.total:
-                text = f"{done}/{self.total} events ({100 * done // self.total}%)"
-            else:
-                text = f"{done} events"
-            sys.stderr.write(f"\r{self.verb} {text}")
-            sys.stderr.flush()
-            self.shown = True
-
-    def finish(self) -> None:
-        """End the progress line."""
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        super().__init__(verb, total, unit="events")
 
 
 @click.group("audit")
@@ -66,7 +42,7 @@ def audit_group() -> None:
     """Audit trail: export, verify, signing keys."""
 
 
-@audit_group.command("export")
+@app_command(audit_group, "export")
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
@@ -79,41 +55,33 @@ def export_command(
 ) -> None:
     """Stream the audit events in seq order to OUTPUT (or stdout)."""
     from pirights.audit import export, service
-    from pirights.errors import DomainError
 
     if since and until and since > until:
         raise click.UsageError("--until must not be before --since")
     if sign and output is None:
         raise click.UsageError("--sign needs -o FILE: the manifest is written beside it")
-    app = _app()
-    with app.app_context():
-        try:
-            key = service.signing_key() if sign else None
-        except DomainError as exc:
-            raise click.ClickException(exc.detail) from None
-        window = service.begin_export(
-            actor="system", fmt=fmt, since=since, until=until, signed=key is not None
-        )
-        summary = export.Summary()
-        progress = Progress(window.count)
-        sink = output.open("wb") if output else sys.stdout.buffer
-        try:
-            for chunk in export.summarised(service.engine(), window, fmt, summary):
-                sink.write(chunk)
-                progress.advance(summary.count)
-        finally:
-            if output:
-                sink.close()
-            else:
-                sink.flush()
-            progress.finish()
-        if key is not None and output is not None:
-            document = service.sign_summary(
-                summary, fmt=fmt, window=window, key=key, file=output.name
-            )
-            manifest_path = output.with_name(output.name + ".manifest.json")
-            manifest_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-            click.echo(f"signed manifest: {manifest_path}", err=True)
+    key = service.signing_key() if sign else None
+    window = service.begin_export(
+        actor="system", fmt=fmt, since=since, until=until, signed=key is not None
+    )
+    summary = export.Summary()
+    progress = Progress(window.count)
+    sink = output.open("wb") if output else sys.stdout.buffer
+    try:
+        for chunk in export.summarised(service.engine(), window, fmt, summary):
+            sink.write(chunk)
+            progress.advance(summary.count)
+    finally:
+        if output:
+            sink.close()
+        else:
+            sink.flush()
+        progress.finish()
+    if key is not None and output is not None:
+        document = service.sign_summary(summary, fmt=fmt, window=window, key=key, file=output.name)
+        manifest_path = output.with_name(output.name + ".manifest.json")
+        manifest_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"signed manifest: {manifest_path}", err=True)
     if output is not None:
         click.echo(f"exported {summary.count} events to {output}", err=True)
 
@@ -141,7 +109,7 @@ def verify_command(file: Path | None, key_file: Path | None, manifest: Path | No
     if file is None:
         if key_file or manifest:
             raise click.UsageError("--key and --manifest need an export FILE")
-        with _app().app_context():
+        with cli_app.make_app().app_context():
             from pirights.audit.service import verify_stored_chain
 
             verdict = verify_stored_chain(progress.advance)

@@ -1,16 +1,10 @@
-"""Deadline commands: `pirights deadlines recompute` (SPEC §3.4)."""
+"""`pirights deadlines recompute` (SPEC §3.4): due dates after a calendar change."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-
-def _progress(text: str) -> None:
-    """Progress on stderr, only for a person at a terminal."""
-    if sys.stderr.isatty():
-        click.echo(f"\r{text}", err=True, nl=False)
+from pirights.cli_app import Progress, app_command
 
 
 @click.group("deadlines")
@@ -18,7 +12,7 @@ def deadlines_group() -> None:
     """Deadline maintenance."""
 
 
-@deadlines_group.command("recompute")
+@app_command(deadlines_group, "recompute")
 @click.option(
     "--all",
     "everything",
@@ -29,19 +23,15 @@ def deadlines_group() -> None:
 def recompute(everything: bool, batch: int) -> None:
     """Recount open requests' due dates with the current policies and calendars."""
     from pirights import clock
-    from pirights.cli import make_app
     from pirights.deadlines.recompute import recompute as do_recompute
 
-    app = make_app()
-    with app.app_context():
+    with Progress("recompute") as progress:
         result = do_recompute(
             clock.now(),
             only_changed=not everything,
             batch_size=batch,
-            progress=lambda r: _progress(f"examined {r.examined}, changed {r.changed}"),
+            progress=lambda r: progress.show(f"examined {r.examined}, changed {r.changed}"),
         )
-    if sys.stderr.isatty():
-        click.echo("", err=True)
     click.echo(f"recomputed: examined {result.examined}, changed {result.changed}")
 
 

@@ -21,7 +21,7 @@ import click
 def worker(once: bool, idle: float) -> None:
     """Deliver queued emails, SMS and webhooks until stopped (SIGTERM/SIGINT finish the batch)."""
     from pirights import clock
-    from pirights.cli import make_app
+    from pirights.cli_app import make_app
     from pirights.outbox.worker import run
 
     app = make_app()
