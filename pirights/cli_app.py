@@ -43,8 +43,11 @@ def app_command(
     """
 
     def decorate(fn: Callable) -> click.Command:
+        """Wrap the body and register it with the group."""
+
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
+            """The body, in the app's context, with domain errors as click errors."""
             with make_app().app_context():
                 try:
                     return fn(*args, **kwargs)
@@ -104,7 +107,9 @@ class Progress:
             self.shown = False
 
     def __enter__(self) -> Progress:
+        """Use as a context manager that ends the line on the way out."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """End the line, even when the command failed."""
         self.finish()
