@@ -11,8 +11,8 @@ from pirights.audit import export, service, signing
 from pirights.audit.models import AuditEvent
 from pirights.audit.recorder import as_dict
 from pirights.extensions import db
+from pirights.requests.queries import load
 from pirights.requests.references import normalise_reference
-from pirights.requests.service import load
 from pirights.staff.auth import ALL_STAFF, current_staff, requires
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trail")

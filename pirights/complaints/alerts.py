@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from pirights.alerts import kinds
 from pirights.alerts.kinds import Alert, AlertKind
 from pirights.complaints.models import ComplaintTrack
+from pirights.complaints.queries import complaint_filters
 from pirights.deadlines import reports
 from pirights.deadlines.reports import Figure, Window
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
-from pirights.requests.queries import complaint_filters
 
 CLOSED_UNHEARD = (lc.REFUSED, lc.WITHDRAWN)
 

@@ -17,7 +17,7 @@ from pirights.errors import Conflict, Invalid, NotFound
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
-from pirights.requests.service import load
+from pirights.requests.queries import load
 from pirights.staff.models import Staff
 
 # Requests that may put a person on the blocklist (§9): a block request, or a complaint
@@ -82,6 +82,17 @@ def add_entry(
         data={"entry_id": entry.id, "terms": len(clean), "version": new_version},
     )
     return entry
+
+
+def block_on_completion(
+    s: Session, req: Request, action: str, fields: dict[str, Any], staff: Staff, _now
+) -> None:
+    """Completing a block request (or upholding a complaint) with `blocklist_terms` blocks
+    its subject in the same step (§9); the entry is audited on its own (hook
+    on_transitioned, so its event follows the transition's)."""
+    terms = fields.get("blocklist_terms")
+    if action == "complete" and terms:
+        add_entry(s, terms, req, req.resolution or "", staff)
 
 
 def add(

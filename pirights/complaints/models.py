@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pirights.crypto import Encrypted
 from pirights.database import Base, UTCDateTime
+from pirights.requests.models import Request
 
 
 class ComplaintTrack(Base):
@@ -58,6 +59,16 @@ class Remediation(Base):
     model_version: Mapped[str] = mapped_column(String(120))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Read-only views from a request to its complaint rows, declared here so that `requests`
+# knows nothing of complaints; the staff list eager-loads them (complaints.queries).
+Request.complaint_track = relationship(  # type: ignore[attr-defined]
+    ComplaintTrack, uselist=False, viewonly=True
+)
+Request.complaint_measures = relationship(  # type: ignore[attr-defined]
+    Measure, order_by=Measure.id, viewonly=True
+)
 
 
 class BlocklistEntry(Base):

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -20,7 +19,7 @@ from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
 from pirights.requests.present import MASKED
-from pirights.requests.service import load
+from pirights.requests.queries import load
 from pirights.staff.models import Staff
 
 MEASURE_KINDS = ("filter", "stop_generation", "takedown", "block_subject")
@@ -32,7 +31,7 @@ def _settings():
 
 
 def open_track(s: Session, req: Request) -> None:
-    """Start the §9 clock of a new complaint (called by intake in its unit of work)."""
+    """Start the §9 clock of a new complaint (hook on_created: intake's unit of work)."""
     if lc.is_complaint(req.type):
         s.add(
             ComplaintTrack(
@@ -54,7 +53,7 @@ def _track(s: Session, req: Request) -> ComplaintTrack:
 
 
 def before_transition(s: Session, req: Request, action: str) -> None:
-    """A complaint is upheld only after something was done to stop the content."""
+    """A complaint is upheld only after something was done to stop the content (hook)."""
     if (
         action == "complete"
         and lc.is_complaint(req.type)
@@ -66,8 +65,15 @@ def before_transition(s: Session, req: Request, action: str) -> None:
         )
 
 
-def after_transition(s: Session, req: Request, action: str, now: datetime) -> dict[str, Any]:
-    """Open (or, on reopening, close) the remediation deadline; returns audit data."""
+def after_transition(
+    s: Session,
+    req: Request,
+    action: str,
+    fields: dict[str, Any],
+    staff: Staff,
+    now: datetime,
+) -> dict[str, Any]:
+    """Open (or, on reopening, close) the remediation deadline; returns audit data (hook)."""
     if not lc.is_complaint(req.type):
         return {}
     track = _track(s, req)
@@ -98,6 +104,8 @@ def record_measure(reference: str, kind: str, detail: str, staff: Staff) -> Requ
             track.first_measure_at = now
         req.updated_at = now
         s.flush()
+        # The request is shown right after; let it read the measures including this one.
+        s.expire(req, ["complaint_measures"])
         record(
             s,
             actor=staff.actor,
@@ -144,21 +152,20 @@ def record_remediation(reference: str, detail: str, model_version: str, staff: S
     return req
 
 
-def present(s: Session, req: Request, now: datetime, masked: bool = False) -> dict[str, Any]:
-    """The complaint fields of the staff representation (empty for other types).
+def present(req: Request, now: datetime, masked: bool) -> dict[str, Any]:
+    """The complaint fields of the staff representation, empty for other types (hook).
 
     Auditors (`masked`) see each measure's kind and time, not its detail: staff write
-    there what was stopped, which often names the person.
+    there what was stopped, which often names the person. Reads the track and measures
+    through the request's relationships, which the staff list eager-loads, so listing
+    complaints runs no query per row.
     """
     if not lc.is_complaint(req.type):
         return {}
-    track = s.get(ComplaintTrack, req.id)
+    track = req.complaint_track  # type: ignore[attr-defined]
     if track is None:
         return {}
     local = book().timezone(req.jurisdiction)
-    measures = s.scalars(
-        select(Measure).where(Measure.request_id == req.id).order_by(Measure.id)
-    ).all()
 
     def iso(moment):
         return moment.astimezone(local).isoformat() if moment else None
@@ -175,7 +182,7 @@ def present(s: Session, req: Request, now: datetime, masked: bool = False) -> di
                 "detail": MASKED if masked else m.detail,
                 "at": iso(m.created_at),
             }
-            for m in measures
+            for m in req.complaint_measures  # type: ignore[attr-defined]
         ],
         "remediation_due_at": iso(track.remediation_due_at),
         "remediated_at": iso(track.remediated_at),

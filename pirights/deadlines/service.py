@@ -14,7 +14,7 @@ from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
 from pirights.requests.present import iso_local
-from pirights.requests.service import load
+from pirights.requests.queries import load
 from pirights.staff.models import Staff
 
 

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from pirights import clock
 from pirights.audit.recorder import record
-from pirights.complaints import service as complaints
 from pirights.crypto import cipher
 from pirights.deadlines.policy import PolicyError
 from pirights.deadlines.runtime import book
 from pirights.errors import Invalid
 from pirights.extensions import db
+from pirights.requests import hooks
 from pirights.requests.lifecycle import RECEIVED
 from pirights.requests.models import IdempotencyRecord, Request
 from pirights.requests.present import iso_local
@@ -114,7 +114,8 @@ def submit(
             req.tracking_token_hash = hash_tracking_token(token)
             s.add(req)
             s.flush()
-            complaints.open_track(s, req)
+            for created in hooks.on_created:
+                created(s, req)
             answer = {
                 "reference": req.reference,
                 "tracking_token": token,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pirights.deadlines.runtime import book
+from pirights.requests import hooks
 from pirights.requests.lifecycle import AWAITING, TERMINAL
 from pirights.requests.models import Message, Note, Request
 
@@ -115,14 +116,6 @@ def requester(req: Request, masked: bool) -> dict[str, Any]:
     }
 
 
-def complaint_fields(req: Request, now: datetime, masked: bool) -> dict[str, Any]:
-    """The §9 fields of a complaint (none for other requests)."""
-    from pirights.complaints.service import present  # complaints builds on requests
-    from pirights.extensions import db
-
-    return present(db.session, req, now, masked=masked)
-
-
 def message(req: Request, msg: Message, masked: bool = False) -> dict[str, Any]:
     """One message of the conversation, either direction (§5)."""
     return {
@@ -190,7 +183,8 @@ def for_staff(
     }
     if detail:
         body.update(conversation(req, masked))
-    body.update(complaint_fields(req, now, masked))
+    for extra in hooks.present:
+        body.update(extra(req, now, masked))
     return body
 
 

@@ -1,4 +1,5 @@
-"""The staff list (§5): filters answered by indexed queries and keyset pagination."""
+"""Reading requests: one by reference (`load`), and the staff list (§5), whose filters are
+answered by indexed queries with keyset pagination."""
 
 from __future__ import annotations
 
@@ -9,18 +10,39 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, not_, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from pirights.complaints.models import ComplaintTrack
 from pirights.deadlines.runtime import book
-from pirights.errors import Invalid
+from pirights.errors import Invalid, NotFound
 from pirights.extensions import db
+from pirights.requests import hooks
 from pirights.requests import lifecycle as lc
 from pirights.requests.intake import email_key, phone_key
 from pirights.requests.models import Request
+from pirights.requests.references import normalise_reference
 from pirights.staff.models import Staff
 
 RUNNING = (lc.RECEIVED, lc.IN_PROGRESS)  # the clock runs only in these
+
+
+def load(s: Session, reference: str, *, for_update: bool = False) -> Request:
+    """The request with this reference, or 404.
+
+    With `for_update` the request's row stays locked until the unit of work ends
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), so a change
+    decided on what was read cannot interleave with another one.
+    """
+    q = (
+        select(Request)
+        .where(Request.reference == normalise_reference(reference))
+        .options(selectinload(Request.messages), selectinload(Request.assignee))
+    )
+    if for_update:
+        q = q.with_for_update(of=Request)
+    req = s.scalar(q)
+    if req is None:
+        raise NotFound(f"No request with reference {reference!r}.")
+    return req
 
 
 def encode_cursor(req: Request) -> str:
@@ -65,28 +87,11 @@ def _due_soon(now: datetime):
     )
 
 
-def complaint_filters(now: datetime) -> dict[str, Any]:
-    """SQL for the §9 list filters, over the indexed complaint_tracks table."""
-    terminal_failed = Request.status.in_((lc.REFUSED, lc.WITHDRAWN))
-    return {
-        "measure_overdue": and_(
-            ComplaintTrack.first_measure_at.is_(None),
-            ComplaintTrack.measure_due_at < now,
-            ComplaintTrack.request_id.in_(select(Request.id).where(not_(terminal_failed))),
-        ),
-        "remediation_open": and_(
-            ComplaintTrack.remediation_due_at.is_not(None),
-            ComplaintTrack.remediated_at.is_(None),
-        ),
-        "remediation_overdue": and_(
-            ComplaintTrack.remediated_at.is_(None), ComplaintTrack.remediation_due_at < now
-        ),
-    }
-
-
 def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
     """One page of requests matching the filters, and the cursor of the next page."""
-    q = select(Request).options(selectinload(Request.assignee), selectinload(Request.extensions))
+    q = select(Request).options(
+        selectinload(Request.assignee), selectinload(Request.extensions), *hooks.list_loaders
+    )
     if "status" in args:
         q = q.where(Request.status == args["status"])
     if "type" in args:
@@ -95,10 +100,9 @@ def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], s
         q = q.where(_overdue(now) if args["overdue"] else not_(_overdue(now)))
     if "due_soon" in args:
         q = q.where(_due_soon(now) if args["due_soon"] else not_(_due_soon(now)))
-    for name, condition in complaint_filters(now).items():
+    for name, build in hooks.list_filters:
         if name in args:
-            track = select(ComplaintTrack.request_id).where(condition)
-            q = q.where(Request.id.in_(track) if args[name] else Request.id.not_in(track))
+            q = q.where(build(args[name], now))
     if "assignee" in args:
         q = q.join(Staff, Staff.id == Request.assignee_id).where(Staff.name == args["assignee"])
     if "email" in args:

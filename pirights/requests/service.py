@@ -15,26 +15,16 @@ from pirights.audit.recorder import record
 from pirights.deadlines.runtime import book
 from pirights.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from pirights.extensions import db
+from pirights.requests import hooks
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Message, Note, Request
+from pirights.requests.queries import load
 from pirights.requests.references import normalise_reference, token_matches
 from pirights.staff.models import Staff
 
-# Fields an action may carry beyond its required ones.
-OPTIONAL_FIELDS = {"complete": ("result", "reason", "blocklist_terms")}
+# Fields an action may carry beyond its required ones (features add theirs: hooks).
+OPTIONAL_FIELDS = {"complete": ("result", "reason")}
 NEEDS_REASON = ("partial", "restricted")
-
-
-def load(s: Session, reference: str) -> Request:
-    """The request with this reference, or 404."""
-    req = s.scalar(
-        select(Request)
-        .where(Request.reference == normalise_reference(reference))
-        .options(selectinload(Request.messages), selectinload(Request.assignee))
-    )
-    if req is None:
-        raise NotFound(f"No request with reference {reference!r}.")
-    return req
 
 
 def _check_version(req: Request, if_match: int | None) -> None:
@@ -53,6 +43,7 @@ def _validate_fields(action: lc.Action, fields: dict[str, Any]) -> None:
         if not fields.get(name):
             errors[name] = [f"required for action {action.name}"]
     allowed = set(action.required) | set(OPTIONAL_FIELDS.get(action.name, ()))
+    allowed |= hooks.extra_fields(action.name)
     for name in fields:
         if name not in allowed:
             errors[name] = [f"not used by action {action.name}"]
@@ -146,23 +137,27 @@ def transition(
     staff: Staff,
     if_match: int | None = None,
 ) -> Request:
-    """Apply a §3.2 action for a staff member."""
-    from pirights.complaints import blocklist
-    from pirights.complaints import service as complaints  # complaints builds on requests
+    """Apply a §3.2 action for a staff member.
 
+    Features take part through `hooks`: they may refuse first, add to the transition's
+    audit data, and make follow-on changes, all in this one unit of work.
+    """
     action = lc.ACTIONS[action_name]
     if staff.role not in action.roles:
         raise Forbidden(f"Only {', '.join(sorted(action.roles))} may {action_name}.")
     _validate_fields(action, fields)
+    extra = hooks.extra_fields(action.name)
+    own = {k: v for k, v in fields.items() if k not in extra}
     now = clock.now()
     try:
         with db.unit_of_work() as s:
             req = load(s, reference)
             _check_version(req, if_match)
-            complaints.before_transition(s, req, action.name)
-            terms = fields.pop("blocklist_terms", None)
-            data = _apply(req, action, fields, now, staff)
-            data.update(complaints.after_transition(s, req, action.name, now))
+            for before in hooks.before_transition:
+                before(s, req, action.name)
+            data = _apply(req, action, own, now, staff)
+            for after in hooks.after_transition:
+                data.update(after(s, req, action.name, fields, staff, now))
             record(
                 s,
                 actor=staff.actor,
@@ -170,10 +165,8 @@ def transition(
                 request_ref=req.reference,
                 data=data,
             )
-            if terms:
-                # A completed block request (or upheld complaint) blocks its subject in
-                # the same step (§9); the entry is audited on its own.
-                blocklist.add_entry(s, terms, req, req.resolution or "", staff)
+            for follow_on in hooks.on_transitioned:
+                follow_on(s, req, action.name, fields, staff, now)
     except StaleDataError:
         raise PreconditionFailed(
             "Someone else changed the request at the same moment; fetch it again and retry."

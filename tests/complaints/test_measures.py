@@ -194,3 +194,41 @@ def test_sweep_alerts_overdue_measures_and_remediation_once(app, client, auth, c
         "remediation_open": 1,
         "remediation_overdue": 1,
     }
+
+
+def test_listing_complaints_runs_no_query_per_row(app, client, auth, submit):
+    """The list eager-loads complaint tracks and measures (requests.hooks.list_loaders)."""
+    from sqlalchemy import event
+
+    from pirights.extensions import db
+
+    agent = auth("agent")
+
+    def queries_to_list() -> int:
+        statements: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            resp = client.get(f"{BASE}?type=portrait_complaint", headers=agent)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert resp.status_code == 200
+        return len(statements)
+
+    def add_complaints(n: int) -> None:
+        for i in range(n):
+            ref = submit(type="portrait_complaint", content_refs=[f"c{i}"])["reference"]
+            measure = {"kind": "takedown", "detail": "removed"}
+            client.post(f"{BASE}/{ref}/measures", json=measure, headers=agent)
+
+    add_complaints(2)
+    with_two = queries_to_list()
+    add_complaints(4)
+    assert queries_to_list() == with_two
+    items = client.get(f"{BASE}?type=portrait_complaint", headers=agent).get_json()["items"]
+    assert len(items) == 6 and all(len(i["measures"]) == 1 for i in items)
