@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from pirights import create_app
@@ -22,6 +23,11 @@ from pirights.database import normalise_url
 
 PG_URL = os.environ.get("PIRIGHTS_TEST_DATABASE_URL", "")
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+
+# No per-example time limit: the test machines are shared, and a busy core made pure
+# examples fail as "too slow" (Hypothesis's default 200 ms deadline) at random.
+settings.register_profile("shared-machine", deadline=None)
+settings.load_profile("shared-machine")
 
 
 def pytest_report_header(config):
