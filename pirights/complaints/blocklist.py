@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,7 @@ from pirights.staff.models import Staff
 BLOCKING_TYPES = ("block", "portrait_complaint", "reputation_complaint")
 STATE_ID = 1
 
-_cache_lock = threading.Lock()
-_matchers: dict[tuple[str, int], Matcher] = {}
+CACHE = "pirights_blocklist_matcher"  # app.extensions key: (version, Matcher)
 
 
 def version(s: Session) -> int:
@@ -151,23 +150,25 @@ def current_version() -> int:
 
 
 def matcher() -> Matcher:
-    """The automaton for the current version, built once per process per version."""
+    """The automaton for the current version, built once per app per version.
+
+    Cached on the app rather than per process and database URL: a database emptied or
+    restored under a running process (tests do it between cases) numbers its versions
+    again, and a process-wide cache would then answer with another list's terms.
+    """
     with db.unit_of_work() as s:
         v = version(s)
-        key = (str(db.engine.url), v)
-        cached = _matchers.get(key)
-        if cached is not None:
-            return cached
+        cached = current_app.extensions.get(CACHE)
+        if cached is not None and cached[0] == v:
+            return cached[1]
         rows = s.execute(
             select(BlocklistEntry.id, BlocklistEntry.terms).where(
                 BlocklistEntry.deleted_at.is_(None)
             )
         ).all()
     built = Matcher((entry_id, json.loads(terms)) for entry_id, terms in rows)
-    with _cache_lock:
-        for old in [k for k in _matchers if k[0] == key[0]]:
-            del _matchers[old]
-        _matchers[key] = built
+    # One assignment: threads racing here each store a whole (version, matcher) pair.
+    current_app.extensions[CACHE] = (v, built)
     return built
 
 
