@@ -17,9 +17,18 @@ class DomainError(Exception):
     title = "Bad request"
     slug = "bad-request"
 
-    def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, headers=None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: dict[str, Any] | None = None,
+        headers=None,
+        slug: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        if slug is not None:
+            self.slug = slug  # a more precise problem type than the class's
         self.errors = errors
         self.headers = headers or {}
 
@@ -43,7 +52,11 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The action is not allowed in the resource's current state."""
+    """The action is not allowed in the resource's current state.
+
+    Every raise passes its own `slug` (wrong-status, request-closed, measure-required...),
+    so a client tells conflicts apart by the problem `type` (tests/test_conflicts.py).
+    """
 
     status, title, slug = 409, "Conflict", "conflict"
 

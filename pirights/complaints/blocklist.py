@@ -58,10 +58,13 @@ def add_entry(
     if req.type not in BLOCKING_TYPES:
         raise Conflict(
             f"A {req.type} request cannot add blocklist entries; only "
-            f"{', '.join(BLOCKING_TYPES)} can."
+            f"{', '.join(BLOCKING_TYPES)} can.",
+            slug="type-cannot-block",
         )
     if req.status in (lc.REFUSED, lc.WITHDRAWN):
-        raise Conflict(f"The request is {req.status}; it cannot block anyone.")
+        raise Conflict(
+            f"The request is {req.status}; it cannot block anyone.", slug="request-closed"
+        )
     entry = BlocklistEntry(
         terms=json.dumps(clean, ensure_ascii=False),
         request_id=req.id,

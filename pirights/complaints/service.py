@@ -47,7 +47,8 @@ def _track(s: Session, req: Request) -> ComplaintTrack:
     if track is None:
         raise Conflict(
             f"{req.reference} is a {req.type} request; measures and remediation "
-            "apply to complaints about generated content."
+            "apply to complaints about generated content.",
+            slug="not-a-complaint",
         )
     return track
 
@@ -61,7 +62,8 @@ def before_transition(s: Session, req: Request, action: str) -> None:
     ):
         raise Conflict(
             "Record at least one measure (POST .../measures) before "
-            "completing a complaint: the content must be stopped first."
+            "completing a complaint: the content must be stopped first.",
+            slug="measure-required",
         )
 
 
@@ -94,7 +96,9 @@ def record_measure(reference: str, kind: str, detail: str, staff: Staff) -> Requ
         req = load(s, reference)
         track = _track(s, req)
         if req.status in (lc.REFUSED, lc.WITHDRAWN):
-            raise Conflict(f"The complaint is {req.status}; reopen it first.")
+            raise Conflict(
+                f"The complaint is {req.status}; reopen it first.", slug="request-closed"
+            )
         measure = Measure(
             request_id=req.id, kind=kind, detail=detail, staff_id=staff.id, created_at=now
         )
@@ -128,9 +132,14 @@ def record_remediation(reference: str, detail: str, model_version: str, staff: S
         req = load(s, reference)
         track = _track(s, req)
         if req.status != lc.COMPLETED or track.remediation_due_at is None:
-            raise Conflict("Remediation follows an upheld complaint; complete it first.")
+            raise Conflict(
+                "Remediation follows an upheld complaint; complete it first.",
+                slug="not-upheld",
+            )
         if track.remediated_at is not None:
-            raise Conflict("Remediation of this complaint is already recorded.")
+            raise Conflict(
+                "Remediation of this complaint is already recorded.", slug="already-remediated"
+            )
         s.add(
             Remediation(
                 request_id=req.id,

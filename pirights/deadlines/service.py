@@ -30,7 +30,8 @@ def extend_request(reference: str, days: int, reason: str, staff: Staff) -> Requ
             req = load(s, reference)
             if req.status in lc.TERMINAL:
                 raise Conflict(
-                    f"The request is {req.status}; only an open request can be extended."
+                    f"The request is {req.status}; only an open request can be extended.",
+                    slug="request-closed",
                 )
             earlier = [e.days for e in req.extensions]
             old_due = req.due_at

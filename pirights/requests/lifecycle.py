@@ -81,7 +81,11 @@ ACTIONS: dict[str, Action] = {
 
 
 class TransitionRefused(Exception):
-    """The action is not allowed now (HTTP 409); the message says why."""
+    """The action is not allowed now (HTTP 409); the message says why, `slug` which rule."""
+
+    def __init__(self, message: str, slug: str) -> None:
+        super().__init__(message)
+        self.slug = slug
 
 
 def is_complaint(request_type: str) -> bool:
@@ -98,10 +102,12 @@ def check(action: Action, status: str, *, identity_verified: bool) -> str:
         allowed = ", ".join(sorted(action.sources))
         raise TransitionRefused(
             f"'{action.name}' is not possible while the request is {status}; "
-            f"it is possible from: {allowed}."
+            f"it is possible from: {allowed}.",
+            "wrong-status",
         )
     if action.name == "accept" and not identity_verified:
         raise TransitionRefused(
-            "Verify the requester's identity (action verify_identity) before accepting."
+            "Verify the requester's identity (action verify_identity) before accepting.",
+            "identity-unverified",
         )
     return action.target or status

@@ -127,7 +127,7 @@ def _guarded_target(req: Request, action: lc.Action) -> str:
     try:
         return lc.check(action, req.status, identity_verified=req.identity_verified)
     except lc.TransitionRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(str(exc), slug=exc.slug) from None
 
 
 def transition(
@@ -226,7 +226,8 @@ def send_message(reference: str, body: str, staff: Staff) -> Request:
         req = load(s, reference)
         if req.status in lc.TERMINAL:
             raise Conflict(
-                f"The request is {req.status}; reopen it before writing to the requester."
+                f"The request is {req.status}; reopen it before writing to the requester.",
+                slug="request-closed",
             )
         msg = Message(sender="staff", staff_id=staff.id, body=body, created_at=now)
         req.messages.append(msg)
@@ -283,7 +284,10 @@ def requester_message(reference: str, token: str | None, body: str) -> Request:
     with db.unit_of_work() as s:
         req = _load_for_requester(s, reference, token)
         if req.status in lc.TERMINAL:
-            raise Conflict(f"This request is {req.status}; submit a new request instead.")
+            raise Conflict(
+                f"This request is {req.status}; submit a new request instead.",
+                slug="request-closed",
+            )
         msg = Message(sender="requester", body=body, created_at=now)
         req.messages.append(msg)
         req.updated_at = now

@@ -51,7 +51,7 @@ def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
     now = clock.now()
     with db.unit_of_work() as s:
         if s.scalar(select(Staff).where(Staff.name == name)) is not None:
-            raise Conflict(f"A staff member named {name!r} already exists.")
+            raise Conflict(f"A staff member named {name!r} already exists.", slug="staff-exists")
         member = Staff(name=name, role=role, active=True, created_at=now)
         token = new_token()
         member.tokens.append(
