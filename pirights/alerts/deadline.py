@@ -17,6 +17,7 @@ from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pirights.alerts.kinds import Alert, AlertKind
+from pirights.audit import actions
 from pirights.deadlines.reports import Figure, Window
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
@@ -106,13 +107,13 @@ def count_open_overdue(window: Window, now: datetime) -> int:
 KINDS = (
     AlertKind(
         name="deadline.due_soon",
-        action="deadline.due_soon",
+        action=actions.DEADLINE_DUE_SOON,
         subject="is due soon",
         claim=_claimer(Request.alerted_due_soon_for, _due_soon),
     ),
     AlertKind(
         name="deadline.overdue",
-        action="deadline.overdue",
+        action=actions.DEADLINE_OVERDUE,
         subject="is overdue",
         claim=_claimer(Request.alerted_overdue_for, _overdue),
         report=Figure(None, "open_overdue", count_open_overdue),

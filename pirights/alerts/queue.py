@@ -16,12 +16,13 @@ from pirights.alerts.kinds import Alert, AlertKind
 from pirights.alerts.models import Notification
 from pirights.audit.recorder import record_many
 from pirights.extensions import db
+from pirights.staff import roles
 from pirights.staff.models import Staff
 
 
 def active_supervisors(s: Session) -> list[int]:
     """Ids of every active supervisor, who hear of every alert."""
-    return list(s.scalars(select(Staff.id).where(Staff.role == "supervisor", Staff.active)))
+    return list(s.scalars(select(Staff.id).where(Staff.role == roles.SUPERVISOR, Staff.active)))
 
 
 def rows_for(

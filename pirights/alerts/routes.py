@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 
 from pirights.alerts import queue
 from pirights.alerts.schemas import NotificationArgsSchema, NotificationPageSchema
-from pirights.staff.auth import ALL_STAFF, current_staff, requires
+from pirights.staff.auth import current_staff, requires
+from pirights.staff.roles import ALL_STAFF
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Deadline alerts")
 

@@ -23,6 +23,10 @@ DEADLINE_OVERDUE = "deadline.overdue"
 COMPLAINT_MEASURE_OVERDUE = "complaint.measure_overdue"
 COMPLAINT_REMEDIATION_OVERDUE = "complaint.remediation_overdue"
 
+# Deliveries of the outbox (pirights.outbox)
+NOTIFICATION_SENT = "notification.sent"
+NOTIFICATION_FAILED = "notification.failed"
+
 # Complaints and the blocklist (pirights.complaints)
 COMPLAINT_MEASURE_RECORDED = "complaint.measure_recorded"
 COMPLAINT_REMEDIATED = "complaint.remediated"

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 
+from pirights.audit import actions
 from pirights.audit.chain import stored_event
 from pirights.audit.models import AuditEvent, AuditHead
 from pirights.audit.recorder import HEAD_ID, format_at, record
@@ -123,7 +124,7 @@ def start_export(
         data["seq_range"] = [from_seq, to_seq]
     if signed:
         data["signed"] = True
-    record(session, actor=actor, action="audit.exported", data=data)
+    record(session, actor=actor, action=actions.AUDIT_EXPORTED, data=data)
     return window
 
 

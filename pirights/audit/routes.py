@@ -13,7 +13,8 @@ from pirights.audit.recorder import as_dict
 from pirights.extensions import db
 from pirights.requests.queries import load
 from pirights.requests.references import normalise_reference
-from pirights.staff.auth import ALL_STAFF, current_staff, requires
+from pirights.staff.auth import current_staff, requires
+from pirights.staff.roles import ALL_STAFF, AUDITORS
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trail")
 
@@ -51,7 +52,6 @@ def request_events(reference):
     return {"items": [as_dict(r) for r in rows]}
 
 
-AUDITORS = ("auditor", "supervisor", "admin")
 MAX_SEQ = 2**63 - 1  # BIGINT
 
 

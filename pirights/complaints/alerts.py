@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pirights.alerts import kinds
 from pirights.alerts.kinds import Alert, AlertKind
+from pirights.audit import actions
 from pirights.complaints.models import ComplaintTrack
 from pirights.complaints.queries import complaint_filters
 from pirights.deadlines import reports
@@ -82,7 +83,7 @@ def _counter(name: str) -> Callable[[Window, datetime], int]:
 KINDS = (
     AlertKind(
         name="complaint.measure_overdue",
-        action="complaint.measure_overdue",
+        action=actions.COMPLAINT_MEASURE_OVERDUE,
         subject="needs its first measure (overdue)",
         claim=_claimer(
             ComplaintTrack.measure_due_at,
@@ -93,7 +94,7 @@ KINDS = (
     ),
     AlertKind(
         name="complaint.remediation_overdue",
-        action="complaint.remediation_overdue",
+        action=actions.COMPLAINT_REMEDIATION_OVERDUE,
         subject="remediation is overdue",
         claim=_claimer(
             ComplaintTrack.remediation_due_at,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.complaints.matching import Matcher, fold
 from pirights.complaints.models import BlocklistEntry, BlocklistState
@@ -79,7 +80,7 @@ def add_entry(
     record(
         s,
         actor=staff.actor,
-        action="blocklist.added",
+        action=actions.BLOCKLIST_ADDED,
         request_ref=req.reference,
         data={"entry_id": entry.id, "terms": len(clean), "version": new_version},
     )
@@ -118,7 +119,7 @@ def remove(entry_id: int, staff: Staff) -> None:
         record(
             s,
             actor=staff.actor,
-            action="blocklist.removed",
+            action=actions.BLOCKLIST_REMOVED,
             request_ref=ref,
             data={"entry_id": entry_id, "version": new_version},
         )

@@ -17,7 +17,8 @@ from pirights.complaints.schemas import (
 )
 from pirights.requests.routes import shown
 from pirights.requests.schemas import RequestOutSchema
-from pirights.staff.auth import WRITERS, current_staff, requires
+from pirights.staff.auth import current_staff, requires
+from pirights.staff.roles import BLOCKLIST_READERS, SUPERVISORS, WRITERS
 
 blp = Blueprint(
     "complaints",
@@ -26,8 +27,7 @@ blp = Blueprint(
     description="Complaints about generated content and the subject blocklist",
 )
 
-BLOCKLIST_READERS = ("service", "supervisor", "admin")
-BLOCKLIST_WRITERS = ("supervisor", "admin")
+BLOCKLIST_WRITERS = SUPERVISORS
 
 
 @blp.route("/requests/<string:reference>/measures", methods=["POST"])

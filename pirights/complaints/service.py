@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.complaints.models import ComplaintTrack, Measure, Remediation
 from pirights.complaints.policy import measure_due, remediation_due
@@ -113,7 +114,7 @@ def record_measure(reference: str, kind: str, detail: str, staff: Staff) -> Requ
         record(
             s,
             actor=staff.actor,
-            action="complaint.measure_recorded",
+            action=actions.COMPLAINT_MEASURE_RECORDED,
             request_ref=req.reference,
             data={
                 "measure_id": measure.id,
@@ -154,7 +155,7 @@ def record_remediation(reference: str, detail: str, model_version: str, staff: S
         record(
             s,
             actor=staff.actor,
-            action="complaint.remediated",
+            action=actions.COMPLAINT_REMEDIATED,
             request_ref=req.reference,
             data={"model_version": model_version, "on_time": now <= track.remediation_due_at},
         )

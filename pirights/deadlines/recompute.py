@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.deadlines.policy import KNOWN_REQUEST_TYPES
 from pirights.deadlines.runtime import book
@@ -83,7 +84,7 @@ def _recompute_one(s, req: Request) -> bool:
     record(
         s,
         actor="system",
-        action="deadline.recomputed",
+        action=actions.DEADLINE_RECOMPUTED,
         request_ref=req.reference,
         data={
             "old_due_at": iso_local(req, old_due),

@@ -18,6 +18,7 @@ from pirights.errors import Invalid
 from pirights.requests import present
 from pirights.requests.schemas import RequestOutSchema
 from pirights.staff.auth import current_staff, requires
+from pirights.staff.roles import AUDITORS, SUPERVISORS
 
 blp = Blueprint("deadlines", __name__, url_prefix="/api/v1", description="Deadlines and SLA")
 
@@ -25,7 +26,7 @@ REPORT_WINDOW = timedelta(days=30)
 
 
 @blp.route("/requests/<string:reference>/extensions", methods=["POST"])
-@requires("supervisor", "admin")
+@requires(*SUPERVISORS)
 @blp.arguments(ExtensionInSchema)
 @blp.response(201, RequestOutSchema)
 def post_extension(data, reference):
@@ -35,7 +36,7 @@ def post_extension(data, reference):
 
 
 @blp.route("/reports/sla")
-@requires("supervisor", "auditor", "admin")
+@requires(*AUDITORS)
 @blp.arguments(SlaArgsSchema, location="query", as_kwargs=False)
 @blp.response(200, SlaReportSchema)
 def get_sla_report(args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm.exc import StaleDataError
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.deadlines.counting import ExtensionError
 from pirights.deadlines.models import Extension
@@ -62,7 +63,7 @@ def extend_request(reference: str, days: int, reason: str, staff: Staff) -> Requ
             record(
                 s,
                 actor=staff.actor,
-                action="request.extended",
+                action=actions.REQUEST_EXTENDED,
                 request_ref=req.reference,
                 data={
                     "days": days,

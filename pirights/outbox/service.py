@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pirights.audit import actions
 from pirights.audit.recorder import record_many
 from pirights.extensions import db
 from pirights.outbox.models import FAILED, PENDING, SENT, OutboxMessage
@@ -137,7 +138,7 @@ def settle(
             row.updated_at = now
             if o.error is None:
                 row.status, row.sent_at, row.last_error = SENT, now, None
-                events.append(("system", "notification.sent", row.request_ref, info))
+                events.append(("system", actions.NOTIFICATION_SENT, row.request_ref, info))
                 sent += 1
                 continue
             row.last_error = o.error[:300]
@@ -145,7 +146,7 @@ def settle(
             if retry_at is None:
                 row.status = FAILED
                 info |= {"attempts": row.attempts, "error": row.last_error}
-                events.append(("system", "notification.failed", row.request_ref, info))
+                events.append(("system", actions.NOTIFICATION_FAILED, row.request_ref, info))
                 failed += 1
             else:
                 row.next_attempt_at = retry_at

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
 from pirights.deadlines.policy import PolicyError
@@ -127,7 +128,7 @@ def submit(
             record(
                 s,
                 actor=actor,
-                action="request.created",
+                action=actions.REQUEST_CREATED,
                 request_ref=req.reference,
                 data={
                     "type": req.type,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pirights.staff import roles
+
 RECEIVED, IN_PROGRESS, AWAITING = "received", "in_progress", "awaiting_requester"
 COMPLETED, REFUSED, WITHDRAWN = "completed", "refused", "withdrawn"
 STATUSES = (RECEIVED, IN_PROGRESS, AWAITING, COMPLETED, REFUSED, WITHDRAWN)
@@ -50,8 +52,8 @@ IDENTITY_METHODS = ("email_code", "sms_code", "account_login", "id_document", "i
 CHANNELS = ("email", "phone", "letter", "in_person", "web")
 RELATIONSHIPS = ("self", "guardian", "next_of_kin", "agent")
 
-STAFF_WRITERS = frozenset({"agent", "supervisor", "admin"})
-SUPERVISORS = frozenset({"supervisor", "admin"})
+STAFF_WRITERS = frozenset(roles.WRITERS)
+SUPERVISORS = frozenset(roles.SUPERVISORS)
 
 
 @dataclass(frozen=True)

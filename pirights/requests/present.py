@@ -8,7 +8,7 @@ from typing import Any
 
 from pirights.deadlines.runtime import book
 from pirights.requests import hooks
-from pirights.requests.lifecycle import AWAITING, TERMINAL
+from pirights.requests.lifecycle import AWAITING, REFUSED, TERMINAL
 from pirights.requests.models import Message, Note, Request
 
 # What an auditor sees in place of free text that may name the person (§5).
@@ -70,7 +70,7 @@ def outcome(req: Request, masked: bool = False) -> dict[str, Any] | None:
         out["resolution"] = text(req.resolution, masked)
     if req.outcome_reason is not None:
         out["reason"] = text(req.outcome_reason, masked)
-    if req.outcome_result == "refused":
+    if req.outcome_result == REFUSED:
         out.update(
             legal_basis=req.legal_basis,
             legal_basis_text=LEGAL_BASIS_TEXT.get(req.legal_basis or "", ""),

@@ -20,7 +20,8 @@ from pirights.requests.schemas import (
     StaffRequestInSchema,
     TransitionInSchema,
 )
-from pirights.staff.auth import ALL_STAFF, WRITERS, current_staff, requires
+from pirights.staff.auth import current_staff, requires
+from pirights.staff.roles import ALL_STAFF, WRITERS, sees_masked
 
 blp = Blueprint(
     "requests", __name__, url_prefix="/api/v1/requests", description="Ticket API for privacy staff"
@@ -43,7 +44,7 @@ def if_match() -> int | None:
 
 def masked() -> bool:
     """Auditors see requester PII and free text masked (§5)."""
-    return current_staff().role == "auditor"
+    return sees_masked(current_staff().role)
 
 
 def shown(req, status: int = 200):

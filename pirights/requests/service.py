@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.deadlines.runtime import book
 from pirights.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
@@ -20,6 +21,7 @@ from pirights.requests import lifecycle as lc
 from pirights.requests.models import Message, Note, Request
 from pirights.requests.queries import load
 from pirights.requests.references import normalise_reference, token_matches
+from pirights.staff import roles
 from pirights.staff.models import Staff
 
 # Fields an action may carry beyond its required ones (features add theirs: hooks).
@@ -102,11 +104,11 @@ def _apply(
         req.resolution, req.outcome_reason = fields["resolution"], fields.get("reason")
         data["result"] = req.outcome_result
     elif action.name == "refuse":
-        req.outcome_result, req.legal_basis = "refused", fields["legal_basis"]
+        req.outcome_result, req.legal_basis = lc.REFUSED, fields["legal_basis"]
         req.resolution, req.outcome_reason = None, fields["reason"]
         data["legal_basis"] = fields["legal_basis"]
     elif action.name == "withdraw":
-        req.outcome_result, req.resolution = "withdrawn", None
+        req.outcome_result, req.resolution = lc.WITHDRAWN, None
         req.outcome_reason = fields.get("reason")
     elif action.name == "reopen":
         data["previous_result"] = req.outcome_result
@@ -161,7 +163,7 @@ def transition(
             record(
                 s,
                 actor=staff.actor,
-                action="request.transitioned",
+                action=actions.REQUEST_TRANSITIONED,
                 request_ref=req.reference,
                 data=data,
             )
@@ -176,7 +178,7 @@ def transition(
 
 def assign(reference: str, assignee: str, staff: Staff, if_match: int | None = None) -> Request:
     """Give the request to a member; agents may only take it themselves."""
-    if staff.role == "agent" and assignee != staff.name:
+    if staff.role == roles.AGENT and assignee != staff.name:
         raise Forbidden("Agents may only assign requests to themselves.")
     now = clock.now()
     with db.unit_of_work() as s:
@@ -193,7 +195,7 @@ def assign(reference: str, assignee: str, staff: Staff, if_match: int | None = N
         record(
             s,
             actor=staff.actor,
-            action="request.assigned",
+            action=actions.REQUEST_ASSIGNED,
             request_ref=req.reference,
             data={"from": previous, "to": member.name},
         )
@@ -212,7 +214,7 @@ def add_note(reference: str, body: str, staff: Staff) -> Note:
         record(
             s,
             actor=staff.actor,
-            action="request.note_added",
+            action=actions.REQUEST_NOTE_ADDED,
             request_ref=req.reference,
             data={"note_id": note.id, "length": len(body)},
         )
@@ -236,7 +238,7 @@ def send_message(reference: str, body: str, staff: Staff) -> Request:
         record(
             s,
             actor=staff.actor,
-            action="request.message_sent",
+            action=actions.REQUEST_MESSAGE_SENT,
             request_ref=req.reference,
             data={"message_id": msg.id, "length": len(body)},
         )
@@ -250,9 +252,9 @@ def view(reference: str, staff: Staff) -> Request:
         record(
             s,
             actor=staff.actor,
-            action="request.viewed",
+            action=actions.REQUEST_VIEWED,
             request_ref=req.reference,
-            data={"masked": staff.role == "auditor"},
+            data={"masked": roles.sees_masked(staff.role)},
         )
     return req
 
@@ -295,7 +297,7 @@ def requester_message(reference: str, token: str | None, body: str) -> Request:
         record(
             s,
             actor="requester",
-            action="request.message_received",
+            action=actions.REQUEST_MESSAGE_RECEIVED,
             request_ref=req.reference,
             data={"message_id": msg.id, "length": len(body)},
         )
@@ -305,7 +307,7 @@ def requester_message(reference: str, token: str | None, body: str) -> Request:
             record(
                 s,
                 actor="requester",
-                action="request.transitioned",
+                action=actions.REQUEST_TRANSITIONED,
                 request_ref=req.reference,
                 data=data,
             )
@@ -323,7 +325,7 @@ def requester_withdraw(reference: str, token: str | None, reason: str | None) ->
         record(
             s,
             actor="requester",
-            action="request.transitioned",
+            action=actions.REQUEST_TRANSITIONED,
             request_ref=req.reference,
             data=data,
         )

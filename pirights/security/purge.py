@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.extensions import db
 from pirights.requests.lifecycle import TERMINAL
@@ -120,7 +121,7 @@ def _purge_batch(limit: datetime, after_id: int, batch: int, years: int) -> list
         record(
             s,
             actor="system",
-            action="retention.purged",
+            action=actions.RETENTION_PURGED,
             data={
                 "count": len(rows),
                 "cutoff": limit.isoformat(),
@@ -161,7 +162,7 @@ def purge(
             record(
                 s,
                 actor="system",
-                action="retention.purged",
+                action=actions.RETENTION_PURGED,
                 data={
                     "idempotency_records": result.idempotency_records,
                     "cutoff": limit.isoformat(),

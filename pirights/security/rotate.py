@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import LargeBinary, Table, bindparam, func, select, type_coerce, update
 
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import Cipher, Encrypted, cipher
 from pirights.database import Base
@@ -119,7 +120,7 @@ def _rotate_batch(
             record(
                 s,
                 actor="system",
-                action="keys.rotated",
+                action=actions.KEYS_ROTATED,
                 data={"table": table.name, "rows": len(params), "key_id": key_id_hex(cipher())},
             )
         return len(rows), getattr(rows[-1], pk.name), len(params)

@@ -9,14 +9,13 @@ from typing import Any
 
 from flask import g, request
 
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.errors import Forbidden
 from pirights.extensions import db
 from pirights.staff.models import Staff
+from pirights.staff.roles import ALL_STAFF, WRITERS  # noqa: F401  (their old home)
 from pirights.staff.service import authenticate
-
-ALL_STAFF = ("agent", "supervisor", "auditor", "admin")
-WRITERS = ("agent", "supervisor", "admin")
 
 
 def requires(*roles: str) -> Callable:
@@ -36,7 +35,7 @@ def requires(*roles: str) -> Callable:
                     record(
                         s,
                         actor=member.actor,
-                        action="auth.denied",
+                        action=actions.AUTH_DENIED,
                         data={"reason": "role", "role": member.role, "route": rule},
                     )
                 raise Forbidden(

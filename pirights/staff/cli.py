@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from pirights.cli_app import app_command
-
-ROLES = ["agent", "supervisor", "auditor", "admin", "service"]
+from pirights.staff.roles import ROLES
 
 
 @click.group("staff")

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pirights.database import Base, UTCDateTime
 
-ROLES = ("agent", "supervisor", "auditor", "admin", "service")
-
 
 class Staff(Base):
-    """A member of the privacy team, or a machine identity with role `service`."""
+    """A member of the privacy team, or a machine identity with role `service`.
+
+    `role` is one of pirights.staff.roles.ROLES.
+    """
 
     __tablename__ = "staff"
 

@@ -11,10 +11,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.errors import Conflict, Invalid, NotFound, Unauthorized
 from pirights.extensions import db
-from pirights.staff.models import ROLES, Staff, StaffToken
+from pirights.staff.models import Staff, StaffToken
+from pirights.staff.roles import ROLES
 
 TOKEN_PREFIX = "pir_"
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
@@ -58,7 +60,7 @@ def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
             StaffToken(token_hash=hash_token(token), created_at=now, expires_at=token_expiry(now))
         )
         s.add(member)
-        record(s, actor=actor, action="staff.added", data={"staff": name, "role": role})
+        record(s, actor=actor, action=actions.STAFF_ADDED, data={"staff": name, "role": role})
     return member, token
 
 
@@ -72,7 +74,9 @@ def revoke_staff(name: str, actor: str = "system") -> int:
         live = [t for t in member.tokens if t.revoked_at is None]
         for token in live:
             token.revoked_at = now
-        record(s, actor=actor, action="staff.revoked", data={"staff": name, "tokens": len(live)})
+        record(
+            s, actor=actor, action=actions.STAFF_REVOKED, data={"staff": name, "tokens": len(live)}
+        )
     return len(live)
 
 
@@ -100,7 +104,7 @@ def revoke_token(name: str, token_id: int, actor: str = "system") -> None:
         record(
             s,
             actor=actor,
-            action="staff.revoked",
+            action=actions.STAFF_REVOKED,
             data={"staff": name, "tokens": 1, "token_id": token_id},
         )
 
@@ -133,7 +137,12 @@ def authenticate(header: str | None, route: str) -> Staff:
                 reason, member = "inactive_staff", None
     if member is None:
         with db.unit_of_work() as s:
-            record(s, actor="system", action="auth.denied", data={"reason": reason, "route": route})
+            record(
+                s,
+                actor="system",
+                action=actions.AUTH_DENIED,
+                data={"reason": reason, "route": route},
+            )
         raise Unauthorized(
             "Send a valid staff token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
