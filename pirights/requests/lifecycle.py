@@ -14,6 +14,7 @@ COMPLETED, REFUSED, WITHDRAWN = "completed", "refused", "withdrawn"
 STATUSES = (RECEIVED, IN_PROGRESS, AWAITING, COMPLETED, REFUSED, WITHDRAWN)
 TERMINAL = frozenset({COMPLETED, REFUSED, WITHDRAWN})
 OPEN = tuple(s for s in STATUSES if s not in TERMINAL)
+RUNNING = (RECEIVED, IN_PROGRESS)  # the deadline clock runs only in these (§3.5)
 
 RIGHTS_TYPES = (
     "access",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -11,12 +12,17 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    and_,
+    false,
+    or_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pirights.crypto import Encrypted
 from pirights.database import Base, UTCDateTime
+from pirights.requests.lifecycle import RUNNING
 from pirights.staff.models import Staff
 
 if TYPE_CHECKING:
@@ -106,6 +112,49 @@ class Request(Base):
     extensions: Mapped[list[Extension]] = relationship(order_by="Extension.id")
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}
+
+    # "Overdue" and "due soon" (§3.5, §3.6), each defined once with its Python form (the
+    # presenter) beside its SQL form (the list filters); tests/requests/test_due_flags.py
+    # checks that they agree. Both take `now`, so they stay free of the clock.
+
+    @hybrid_method
+    def is_overdue(self, now: datetime) -> bool:
+        """The clock runs (received or in progress) and the due date has passed."""
+        return self.status in RUNNING and self.due_at < now
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_sql(cls, now: datetime) -> Any:
+        """is_overdue as SQL (answered by the (status, due_at) index)."""
+        return and_(cls.status.in_(RUNNING), cls.due_at < now)
+
+    @hybrid_method
+    def is_due_soon(self, now: datetime, limits: Mapping[str, datetime]) -> bool:
+        """The clock runs, not overdue, and due by its jurisdiction's limit.
+
+        `limits` maps each jurisdiction to the latest due date that counts as soon at
+        `now` (requests.queries.due_soon_limits asks the deadline book).
+        """
+        limit = limits.get(self.jurisdiction)
+        return (
+            self.status in RUNNING
+            and now <= self.due_at
+            and limit is not None
+            and self.due_at <= limit
+        )
+
+    @is_due_soon.inplace.expression
+    @classmethod
+    def _is_due_soon_sql(cls, now: datetime, limits: Mapping[str, datetime]) -> Any:
+        """is_due_soon as SQL: one due-date bound per jurisdiction."""
+        per_jurisdiction = [
+            and_(cls.jurisdiction == j, cls.due_at <= limit) for j, limit in limits.items()
+        ]
+        return and_(
+            cls.status.in_(RUNNING),
+            cls.due_at >= now,
+            or_(*per_jurisdiction) if per_jurisdiction else false(),
+        )
 
 
 class Message(Base):

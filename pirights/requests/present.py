@@ -8,7 +8,7 @@ from typing import Any
 
 from pirights.deadlines.runtime import book
 from pirights.requests import hooks
-from pirights.requests.lifecycle import AWAITING, REFUSED, TERMINAL
+from pirights.requests.lifecycle import AWAITING, REFUSED
 from pirights.requests.models import Message, Note, Request
 
 # What an auditor sees in place of free text that may name the person (§5).
@@ -45,15 +45,13 @@ def iso_local(req: Request, moment: datetime | None) -> str | None:
 
 
 def is_overdue(req: Request, now: datetime) -> bool:
-    """Not terminal, not paused, and past due (§3.5)."""
-    return req.status not in TERMINAL and req.status != AWAITING and now > req.due_at
+    """Past due while the clock runs (§3.5): Request.is_overdue."""
+    return req.is_overdue(now)
 
 
 def is_due_soon(req: Request, now: datetime) -> bool:
-    """Not terminal or paused, not overdue, and due within the configured working days."""
-    if req.status in TERMINAL or req.status == AWAITING or now > req.due_at:
-        return False
-    return req.due_at <= book().due_soon_limit(now, req.jurisdiction)
+    """Due within the configured working days: Request.is_due_soon."""
+    return req.is_due_soon(now, {req.jurisdiction: book().due_soon_limit(now, req.jurisdiction)})
 
 
 def text(value: str | None, masked: bool) -> str | None:

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, not_, or_, select, tuple_
+from sqlalchemy import not_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from pirights.deadlines.runtime import book
@@ -22,7 +22,7 @@ from pirights.requests.models import Request
 from pirights.requests.references import normalise_reference
 from pirights.staff.models import Staff
 
-RUNNING = (lc.RECEIVED, lc.IN_PROGRESS)  # the clock runs only in these
+RUNNING = lc.RUNNING  # kept here for callers that read it from the list's module
 
 
 def load(s: Session, reference: str, *, for_update: bool = False) -> Request:
@@ -69,22 +69,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
+def due_soon_limits(now: datetime) -> dict[str, datetime]:
+    """Per jurisdiction, the latest due date that counts as due soon at `now`."""
+    return {j: book().due_soon_limit(now, j) for j in book().policies.jurisdictions()}
+
+
 def _overdue(now: datetime):
     """SQL for §3.5 overdue."""
-    return and_(Request.status.in_(RUNNING), Request.due_at < now)
+    return Request.is_overdue(now)
 
 
 def _due_soon(now: datetime):
-    """SQL for due soon: running, not overdue, due before the jurisdiction's limit."""
-    per_jurisdiction = [
-        and_(Request.jurisdiction == j, Request.due_at <= book().due_soon_limit(now, j))
-        for j in book().policies.jurisdictions()
-    ]
-    return and_(
-        Request.status.in_(RUNNING),
-        Request.due_at >= now,
-        or_(*per_jurisdiction) if per_jurisdiction else false(),
-    )
+    """SQL for due soon."""
+    return Request.is_due_soon(now, due_soon_limits(now))
 
 
 def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
