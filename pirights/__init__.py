@@ -69,6 +69,7 @@ def register_database(app: Flask, settings: Settings) -> None:
     from pirights.deadlines import runtime
     from pirights.deadlines.policy import PolicyError
     from pirights.extensions import db
+    from pirights.requests import lifecycle
 
     url = database_url(app, settings)
     key_text = settings.encryption_key
@@ -87,7 +88,7 @@ def register_database(app: Flask, settings: Settings) -> None:
     except crypto.KeyError_ as exc:
         raise ConfigError(str(exc)) from None
     try:
-        runtime.init_app(app, settings.policies, settings.due_soon_working_days)
+        runtime.init_app(app, settings.policies, settings.due_soon_working_days, lifecycle.TYPES)
     except PolicyError as exc:
         raise ConfigError(str(exc)) from None
     app.config["SQLALCHEMY_URL"] = url
@@ -98,7 +99,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
     from pirights import health, intake_form, metrics
     from pirights.alerts.routes import blp as alerts_blp
-    from pirights.audit.routes import blp as audit_blp
+    from pirights.audit_api import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
     from pirights.deadlines.routes import blp as deadlines_blp
     from pirights.extensions import api

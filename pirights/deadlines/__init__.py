@@ -23,7 +23,6 @@ from pirights.deadlines.counting import (
     working_days_between,
 )
 from pirights.deadlines.policy import (
-    KNOWN_REQUEST_TYPES,
     Period,
     Policies,
     Policy,
@@ -35,7 +34,6 @@ from pirights.deadlines.policy import (
 )
 
 __all__ = [
-    "KNOWN_REQUEST_TYPES",
     "ChinaCalendar",
     "Deadline",
     "ExtensionError",

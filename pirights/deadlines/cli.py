@@ -23,7 +23,7 @@ def deadlines_group() -> None:
 def recompute(everything: bool, batch: int) -> None:
     """Recount open requests' due dates with the current policies and calendars."""
     from pirights import clock
-    from pirights.deadlines.recompute import recompute as do_recompute
+    from pirights.requests.recompute import recompute as do_recompute
 
     with Progress("recompute") as progress:
         result = do_recompute(

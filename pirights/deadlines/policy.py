@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pirights.deadlines.calendars import WorkingCalendar, build_calendars
 
 __all__ = [
-    "KNOWN_REQUEST_TYPES",
     "Period",
     "Policies",
     "Policy",
@@ -28,25 +27,6 @@ Unit = Literal["working_days", "calendar_days", "months"]
 _SUFFIX_UNIT: dict[str, Unit] = {"wd": "working_days", "d": "calendar_days", "m": "months"}
 _UNIT_SUFFIX = {unit: suffix for suffix, unit in _SUFFIX_UNIT.items()}
 _PERIOD = re.compile(r"([1-9][0-9]{0,3})(wd|d|m)")
-
-# SPEC §3.1; an override under a misspelt type would silently never apply, so names are checked.
-KNOWN_REQUEST_TYPES = frozenset(
-    {
-        "access",
-        "copy",
-        "portability",
-        "correct",
-        "supplement",
-        "delete",
-        "block",
-        "withdraw_consent",
-        "explain",
-        "portrait_complaint",
-        "reputation_complaint",
-        "privacy_complaint",
-        "business_secret_complaint",
-    }
-)
 
 
 class PolicyError(ValueError):
@@ -216,8 +196,12 @@ def _calendar_config(data: Mapping) -> tuple[dict, dict]:
     return schedules, extra
 
 
-def parse_policies(data: Mapping) -> Policies:
+def parse_policies(data: Mapping, request_types: Collection[str] | None = None) -> Policies:
     """Check and parse the TOML of ``config/policies.toml`` (or a dict of that shape).
+
+    ``request_types`` are the names allowed under ``types`` (the app passes
+    pirights.requests.lifecycle.TYPES; this engine does not import the lifecycle): an
+    override under a misspelt type would silently never apply. None skips that check.
 
     Raises ``PolicyError`` whose message starts with the bad key path, e.g.
     ``policies.CN.respond: '15x' is not a period like 15wd, 30d or 1m``.
@@ -238,7 +222,7 @@ def parse_policies(data: Mapping) -> Policies:
         defaults[code] = _policy(table, code, None, where)
         for rtype, over in _table(table.get("types", {}), f"{where}.types").items():
             twhere = f"{where}.types.{rtype}"
-            if rtype not in KNOWN_REQUEST_TYPES:
+            if request_types is not None and rtype not in request_types:
                 raise PolicyError(f"{twhere}: {rtype!r} is not a request type")
             over = _table(over, twhere)
             if "types" in over:

@@ -1,4 +1,7 @@
-"""Deadline endpoints of the ticket API: extensions and the SLA report."""
+"""Deadline endpoints of the ticket API: the SLA report.
+
+Extending a request's due date is the requests API's (pirights.requests.routes).
+"""
 
 from __future__ import annotations
 
@@ -8,31 +11,18 @@ from flask_smorest import Blueprint
 
 from pirights import clock
 from pirights.deadlines import models as _models  # noqa: F401  (maps Request.extensions)
-from pirights.deadlines import reports, service
+from pirights.deadlines import reports
 from pirights.deadlines.schemas import (
-    ExtensionInSchema,
     SlaArgsSchema,
     SlaReportSchema,
 )
 from pirights.errors import Invalid
-from pirights.requests import present
-from pirights.requests.schemas import RequestOutSchema
-from pirights.staff.auth import current_staff, requires
-from pirights.staff.roles import AUDITORS, SUPERVISORS
+from pirights.staff.auth import requires
+from pirights.staff.roles import AUDITORS
 
 blp = Blueprint("deadlines", __name__, url_prefix="/api/v1", description="Deadlines and SLA")
 
 REPORT_WINDOW = timedelta(days=30)
-
-
-@blp.route("/requests/<string:reference>/extensions", methods=["POST"])
-@requires(*SUPERVISORS)
-@blp.arguments(ExtensionInSchema)
-@blp.response(201, RequestOutSchema)
-def post_extension(data, reference):
-    """Extend a request's due date within its policy; the requester sees the reason."""
-    req = service.extend_request(reference, data["days"], data["reason"], current_staff())
-    return present.for_staff(req, clock.now()), 201, {"ETag": f'"{req.version}"'}
 
 
 @blp.route("/reports/sla")

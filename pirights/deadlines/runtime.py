@@ -3,6 +3,7 @@ services ask of them. Pure arithmetic lives in counting.py; this only wires it u
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -164,9 +165,11 @@ def _move_by(due_at: datetime, days: int, policy: Policy, cal: WorkingCalendar) 
     return moved
 
 
-def init_app(app: Flask, policies_data, due_soon_working_days: int) -> None:
+def init_app(
+    app: Flask, policies_data, due_soon_working_days: int, request_types: Collection[str]
+) -> None:
     """Parse policies (a bad one stops start-up) and attach the book to the app."""
-    policies = parse_policies(policies_data)
+    policies = parse_policies(policies_data, request_types)
     app.extensions["pirights_deadlines"] = DeadlineBook(
         policies=policies,
         calendars=policies.build_calendars(),

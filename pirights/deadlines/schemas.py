@@ -5,22 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
 from pirights.deadlines.runtime import book
-from pirights.fields import Text
-
-
-class ExtensionInSchema(Schema):
-    """An extension of the due date (§3.5); the policy decides how many days are allowed."""
-
-    days = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=366),
-        metadata={"description": "working days under a working-day policy, else calendar days"},
-    )
-    reason = Text(required=True, max_length=2000, metadata={"description": "shown to requester"})
 
 
 class Moment(fields.Field):

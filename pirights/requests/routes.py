@@ -8,9 +8,10 @@ from flask_smorest import Blueprint
 
 from pirights import clock
 from pirights.errors import Forbidden, Invalid
-from pirights.requests import intake, present, queries, service
+from pirights.requests import extensions, intake, present, queries, service
 from pirights.requests.schemas import (
     AssignInSchema,
+    ExtensionInSchema,
     ListArgsSchema,
     MessageInSchema,
     NoteOutSchema,
@@ -21,7 +22,7 @@ from pirights.requests.schemas import (
     TransitionInSchema,
 )
 from pirights.staff.auth import current_staff, requires
-from pirights.staff.roles import ALL_STAFF, WRITERS, sees_masked
+from pirights.staff.roles import ALL_STAFF, SUPERVISORS, WRITERS, sees_masked
 
 blp = Blueprint(
     "requests", __name__, url_prefix="/api/v1/requests", description="Ticket API for privacy staff"
@@ -155,3 +156,13 @@ def post_note(data, reference):
 def post_message(data, reference):
     """Send a message that the requester sees."""
     return shown(service.send_message(reference, data["body"], current_staff()), 201)
+
+
+@blp.route("/<string:reference>/extensions", methods=["POST"])
+@requires(*SUPERVISORS)
+@blp.arguments(ExtensionInSchema)
+@blp.response(201, RequestOutSchema)
+def post_extension(data, reference):
+    """Extend a request's due date within its policy; the requester sees the reason."""
+    req = extensions.extend_request(reference, data["days"], data["reason"], current_staff())
+    return shown(req, 201)

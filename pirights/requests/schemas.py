@@ -313,6 +313,18 @@ class TransitionInSchema(Schema):
     )
 
 
+class ExtensionInSchema(Schema):
+    """An extension of the due date (§3.5); the policy decides how many days are allowed."""
+
+    days = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=366),
+        metadata={"description": "working days under a working-day policy, else calendar days"},
+    )
+    reason = Text(required=True, max_length=2000, metadata={"description": "shown to requester"})
+
+
 class AssignInSchema(Schema):
     """Who should handle the request."""
 

@@ -13,6 +13,7 @@ from pirights.deadlines import (
     load_policies,
     parse_policies,
 )
+from pirights.requests.lifecycle import TYPES
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "policies.toml"
 
@@ -121,7 +122,7 @@ def _with(data, path, value):
 )
 def test_parse_rejects_naming_the_key(data, path, value, message):
     with pytest.raises(PolicyError) as info:
-        parse_policies(_with(data, path, value))
+        parse_policies(_with(data, path, value), TYPES)
     assert str(info.value).startswith(message)
 
 

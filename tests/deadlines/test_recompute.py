@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from pirights import create_app
-from pirights.deadlines.recompute import recompute
+from pirights.requests.recompute import recompute
 from tests.deadlines.conftest import at
 
 

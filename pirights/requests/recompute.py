@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 
 from pirights.audit import actions
 from pirights.audit.recorder import record
-from pirights.deadlines.policy import KNOWN_REQUEST_TYPES
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
@@ -57,9 +56,7 @@ def _candidates(only_changed: bool):
     if only_changed:
         descriptions = {c.describe() for c in book().calendars.values()}
         rules = {
-            book().policy(j, t).rule()
-            for j in book().policies.jurisdictions()
-            for t in KNOWN_REQUEST_TYPES
+            book().policy(j, t).rule() for j in book().policies.jurisdictions() for t in lc.TYPES
         }
         cond.append(
             or_(

@@ -1,4 +1,9 @@
-"""Audit endpoints of the ticket API: a request's events, exports and verification (§6)."""
+"""Audit endpoints of the ticket API: a request's events, exports and verification (§6).
+
+They live outside `pirights.audit` because that package is the bottom of the domain:
+everything records into the trail, staff authentication included, while these
+endpoints need staff authentication and requests. See the README's layering notes.
+"""
 
 from __future__ import annotations
 
