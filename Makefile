@@ -33,6 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check pirights tests migrations bench
 	$(BIN)/ruff format --check pirights tests migrations bench
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format pirights tests migrations bench
