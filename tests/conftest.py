@@ -79,11 +79,6 @@ def database_url(migrated, tmp_path) -> str:
     """A clean database for this test."""
     if PG_URL:
         _reset_postgres(migrated)
-        # The blocklist matcher is cached per database URL and list version; emptying
-        # the tables restarts the version, so a matcher of an earlier test would match.
-        from pirights.complaints import blocklist
-
-        blocklist._matchers.clear()
         return migrated
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated, path)
