@@ -101,9 +101,9 @@ def register_api(app: Flask, settings: Settings) -> None:
     from pirights.alerts.routes import blp as alerts_blp
     from pirights.audit_api import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
-    from pirights.deadlines.routes import blp as deadlines_blp
     from pirights.extensions import api
     from pirights.requests.public import blp as public_blp
+    from pirights.requests.report_routes import blp as reports_blp
     from pirights.requests.routes import blp as requests_blp
 
     app.config.update(
@@ -118,7 +118,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (public_blp, requests_blp, audit_blp, deadlines_blp, alerts_blp, complaints_blp):
+    for blp in (public_blp, requests_blp, audit_blp, reports_blp, alerts_blp, complaints_blp):
         api.register_blueprint(blp)
     health.init_app(app)
     metrics.init_app(app)

@@ -16,8 +16,8 @@ import click
 from pirights.alerts.cli import COMMANDS as ALERT_COMMANDS
 from pirights.audit.cli import COMMANDS as AUDIT_COMMANDS
 from pirights.cli_app import make_app
-from pirights.deadlines.cli import COMMANDS as DEADLINE_COMMANDS
 from pirights.outbox.cli import COMMANDS as OUTBOX_COMMANDS
+from pirights.requests.cli import COMMANDS as REQUEST_COMMANDS
 from pirights.security.cli import COMMANDS as SECURITY_COMMANDS
 from pirights.staff.cli import COMMANDS as STAFF_COMMANDS
 
@@ -81,7 +81,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 for _command in (
     *ALERT_COMMANDS,
     *AUDIT_COMMANDS,
-    *DEADLINE_COMMANDS,
+    *REQUEST_COMMANDS,
     *OUTBOX_COMMANDS,
     *SECURITY_COMMANDS,
     *STAFF_COMMANDS,

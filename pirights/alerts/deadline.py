@@ -18,11 +18,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pirights.alerts.kinds import Alert, AlertKind
 from pirights.audit import actions
-from pirights.deadlines.reports import Figure, Window
 from pirights.deadlines.runtime import book
 from pirights.extensions import db
 from pirights.requests.models import Request
 from pirights.requests.queries import RUNNING
+from pirights.requests.reports import Figure, Window
 
 
 def _pending(mark: InstrumentedAttribute):

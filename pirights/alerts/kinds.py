@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pirights.deadlines import reports
+from pirights.requests import reports
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from pirights.alerts.kinds import Alert, AlertKind
 from pirights.audit import actions
 from pirights.complaints.models import ComplaintTrack
 from pirights.complaints.queries import complaint_filters
-from pirights.deadlines import reports
-from pirights.deadlines.reports import Figure, Window
 from pirights.extensions import db
 from pirights.requests import lifecycle as lc
+from pirights.requests import reports
 from pirights.requests.models import Request
+from pirights.requests.reports import Figure, Window
 
 CLOSED_UNHEARD = (lc.REFUSED, lc.WITHDRAWN)
 

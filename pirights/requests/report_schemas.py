@@ -1,4 +1,4 @@
-"""Schemas of the deadline endpoints: they validate input and generate the OpenAPI document."""
+"""Schemas of the SLA report endpoint: they validate input and generate the OpenAPI document."""
 
 from __future__ import annotations
 

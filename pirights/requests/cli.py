@@ -1,4 +1,7 @@
-"""`pirights deadlines recompute` (SPEC §3.4): due dates after a calendar change."""
+"""`pirights deadlines recompute` (SPEC §3.4): requests' due dates after a calendar change.
+
+The group keeps its name; it recounts requests, so it lives in `requests`.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Deadline endpoints of the ticket API: the SLA report.
+"""The SLA report endpoint (SPEC §5 `GET /api/v1/reports/sla`).
 
-Extending a request's due date is the requests API's (pirights.requests.routes).
+Kept under the OpenAPI tag "deadlines" it always had; it reports on requests, so it lives
+in `requests` (the `deadlines` package is the calendar and policy engine below them).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from flask_smorest import Blueprint
 
 from pirights import clock
 from pirights.deadlines import models as _models  # noqa: F401  (maps Request.extensions)
-from pirights.deadlines import reports
-from pirights.deadlines.schemas import (
+from pirights.errors import Invalid
+from pirights.requests import reports
+from pirights.requests.report_schemas import (
     SlaArgsSchema,
     SlaReportSchema,
 )
-from pirights.errors import Invalid
 from pirights.staff.auth import requires
 from pirights.staff.roles import AUDITORS
 
