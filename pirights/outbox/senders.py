@@ -12,9 +12,10 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
-from pirights.outbox.service import Claimed
+from pirights.outbox.service import Claimed, Result
 
-Transport = Callable[[Sequence[Claimed]], list[str | None]]
+# Per message: None (sent), a short PII-free error, or a Result carrying attempt details.
+Transport = Callable[[Sequence[Claimed]], Sequence[str | Result | None]]
 
 
 def describe(exc: BaseException) -> str:

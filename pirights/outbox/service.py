@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,11 +65,53 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class Result:
+    """What a transport may return for one message instead of a bare error string.
+
+    `info` is PII-free detail of the attempt (an HTTP status, a duration) that a settle
+    hook may record; the outbox itself ignores it.
+    """
+
+    error: str | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What one attempt did: `error` is None on success, else a short PII-free reason."""
 
     claimed: Claimed
     error: str | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+SENT_NOW, RETRYING, GAVE_UP = "sent", "retrying", "failed"
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One attempt as settle recorded it, for the hook of the message's kind.
+
+    `state` is SENT_NOW, RETRYING or GAVE_UP (retries exhausted: the row is now failed).
+    """
+
+    outcome: Outcome
+    state: str
+    attempts: int
+
+
+Event = tuple[str, str, str | None, Mapping[str, Any] | None]
+SettleHook = Callable[[Session, list[Settled], datetime], Iterable[Event]]
+
+# kind -> hook called inside settle's unit of work with that kind's settled attempts, so a
+# feature's own state (e.g. a fulfilment task's status) and the audit events it returns
+# commit with the outbox row. Filled by features' init_app; the outbox imports none of them.
+SETTLE_HOOKS: dict[str, SettleHook] = {}
+
+
+def on_settled(kind: str, hook: SettleHook) -> None:
+    """Let a feature follow the delivery of its `kind` of message (called from init_app)."""
+    SETTLE_HOOKS[kind] = hook
 
 
 def claim(now: datetime, limit: int) -> list[Claimed]:
@@ -114,13 +157,15 @@ def settle(
     A row whose attempt count moved on (its lease ran out and another worker took it) is
     left to that worker. Audit: `notification.sent` and, when retries are exhausted,
     `notification.failed`, with kind and channel only (never the address or content).
+    Then each kind's settle hook (SETTLE_HOOKS) sees its attempts in the same transaction.
     """
     rng = rng or random.Random()
     outcomes = list(outcomes)
     if not outcomes:
         return 0, 0, 0
     sent = retrying = failed = 0
-    events: list[tuple[str, str, str | None, dict]] = []
+    events: list[Event] = []
+    settled: dict[str, list[Settled]] = defaultdict(list)
     with db.unit_of_work() as s:
         rows = {
             r.id: r
@@ -139,6 +184,7 @@ def settle(
             if o.error is None:
                 row.status, row.sent_at, row.last_error = SENT, now, None
                 events.append(("system", actions.NOTIFICATION_SENT, row.request_ref, info))
+                settled[row.kind].append(Settled(o, SENT_NOW, row.attempts))
                 sent += 1
                 continue
             row.last_error = o.error[:300]
@@ -147,10 +193,15 @@ def settle(
                 row.status = FAILED
                 info |= {"attempts": row.attempts, "error": row.last_error}
                 events.append(("system", actions.NOTIFICATION_FAILED, row.request_ref, info))
+                settled[row.kind].append(Settled(o, GAVE_UP, row.attempts))
                 failed += 1
             else:
                 row.next_attempt_at = retry_at
+                settled[row.kind].append(Settled(o, RETRYING, row.attempts))
                 retrying += 1
+        for kind, items in settled.items():
+            if kind in SETTLE_HOOKS:
+                events.extend(SETTLE_HOOKS[kind](s, items, now))
         record_many(s, events)
     return sent, retrying, failed
 
@@ -158,12 +209,21 @@ def settle(
 def retry_failed(outbox_id: int, now: datetime) -> bool:
     """Put a failed message back in the queue (a supervisor's retry); False if not failed."""
     with db.unit_of_work() as s:
-        row = s.get(OutboxMessage, outbox_id, with_for_update=True)
-        if row is None or row.status != FAILED:
-            return False
-        row.status, row.attempts, row.last_error = PENDING, 0, None
-        row.next_attempt_at = row.retry_window_from = row.updated_at = now
-        return True
+        return requeue(s, outbox_id, now)
+
+
+def requeue(
+    s: Session, outbox_id: int, now: datetime, *, statuses: Iterable[str] = (FAILED,)
+) -> bool:
+    """Send a message again, unchanged (same payload, so e.g. the same webhook-id), with a
+    fresh 24-hour retry window, in the caller's unit of work; False when its status is not
+    one of `statuses` (a pending message is already on its way)."""
+    row = s.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.status not in tuple(statuses):
+        return False
+    row.status, row.attempts, row.last_error, row.sent_at = PENDING, 0, None, None
+    row.next_attempt_at = row.retry_window_from = row.updated_at = now
+    return True
 
 
 def for_request(s: Session, request_id: int) -> list[OutboxMessage]:

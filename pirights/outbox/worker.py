@@ -75,6 +75,13 @@ class Totals:
     by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
+def outcome(item: service.Claimed, result: str | service.Result | None) -> service.Outcome:
+    """A transport's answer for one message (an error string, None or a Result)."""
+    if isinstance(result, service.Result):
+        return service.Outcome(item, result.error, result.info)
+    return service.Outcome(item, result)
+
+
 def deliver_batch(
     now: datetime,
     senders: Mapping[str, Transport],
@@ -92,8 +99,8 @@ def deliver_batch(
         by_channel[item.channel].append(item)
     outcomes: list[service.Outcome] = []
     for channel, items in by_channel.items():
-        errors = senders[channel](items)
-        outcomes += [service.Outcome(item, err) for item, err in zip(items, errors, strict=True)]
+        results = senders[channel](items)
+        outcomes += [outcome(item, r) for item, r in zip(items, results, strict=True)]
         totals.by_channel[channel] += len(items)
     sent, retrying, failed = service.settle(outcomes, now, retry, rng)
     totals.sent, totals.retrying = totals.sent + sent, totals.retrying + retrying
