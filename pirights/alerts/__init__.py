@@ -13,8 +13,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the request deadline kinds (once per process; apps are made many times)."""
-    from pirights.alerts import deadline, kinds
+    """Register the request deadline kinds (once per process; apps are made many times)
+    and follow the delivery of alert emails."""
+    from pirights.alerts import deadline, kinds, mail
+    from pirights.outbox.service import on_settled
 
     for kind in deadline.KINDS:
         kinds.register(kind)
+    on_settled(mail.KIND, mail.on_settled)

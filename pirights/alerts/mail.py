@@ -1,25 +1,27 @@
-"""Sending queued notifications by email (SPEC §3.6) when SMTP is configured.
+"""Staff alert emails (SPEC §3.6): queued in the outbox with the alert, sent by the worker.
 
-An email names only the reference and the kind of alert, never the requester. Sending is
-separate from queueing (queue.py), so a delivery worker can take it over (issue 13).
+An email names only the reference and the kind of alert, never the requester. When the
+worker has delivered one, `on_settled` marks its notification sent, in the same
+transaction as the outbox row.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
+import json
+from collections.abc import Iterable
 from datetime import datetime
-from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from pirights.alerts import kinds
 from pirights.alerts.models import Notification
-from pirights.extensions import db
+from pirights.outbox.models import PENDING, OutboxMessage
 from pirights.staff.models import Staff
 
-log = logging.getLogger(__name__)
+KIND = "staff.alert"  # the outbox kind of every staff alert email
 
 
 def staff_domain() -> str:
@@ -35,51 +37,57 @@ def address(name: str, domain: str) -> str | None:
     return f"{name}@{domain}" if domain else None
 
 
-def message(n: Notification, to: str, sender: str) -> EmailMessage:
+def payload(kind: str, reference: str, to: str, notification_id: int) -> dict[str, Any]:
     """The email for one notification: reference and kind only (no requester PII)."""
-    msg = EmailMessage()
-    msg["Subject"] = f"[pirights] {n.request_ref} {kinds.subject(n.kind)}"
-    msg["From"] = sender
-    msg["To"] = to
-    msg.set_content(f"Request {n.request_ref}: {n.kind}.\n")
-    return msg
+    return {
+        "to": to,
+        "subject": f"[pirights] {reference} {kinds.subject(kind)}",
+        "text": f"Request {reference}: {kind}.\n",
+        "notification_id": notification_id,
+    }
 
 
-def send_pending(now: datetime, batch_size: int = 200) -> int:
-    """Email unsent notifications; each batch is locked (SKIP LOCKED) so sweeps share work.
-
-    Returns the number sent. Members with no address stay unsent (listed in the API only).
-    An SMTP failure stops sending for this run; the rest are tried by the next sweep.
-    """
-    settings = current_app.config["PIRIGHTS"]
-    if not settings.smtp_host:
-        return 0
+def queue_emails(s: Session, notifications: Iterable[dict[str, Any]], now: datetime) -> int:
+    """Queue an email for each notification whose recipient has an address; returns how
+    many. Members without one see their notifications in the API only."""
+    notifications = list(notifications)
     domain = staff_domain()
-    sent = 0
-    while True:
-        with db.unit_of_work() as s:
-            q = (
-                select(Notification, Staff.name)
-                .join(Staff, Staff.id == Notification.staff_id)
-                .where(Notification.sent_at.is_(None))
-            )
-            if not domain:
-                q = q.where(Staff.name.contains("@"))
-            rows = s.execute(
-                q.order_by(Notification.sent_at, Notification.id)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True, of=Notification)
-            ).all()
-            if not rows:
-                return sent
-            try:
-                with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-                    for n, name in rows:
-                        to = address(name, domain)
-                        smtp.send_message(message(n, to, settings.smtp_from))
-                        n.sent_at = now
-                        sent += 1
-            except (OSError, smtplib.SMTPException) as exc:
-                # Keep what was sent marked; the rest waits for the next run.
-                log.warning("sending notifications stopped: %s", type(exc).__name__)
-                return sent
+    names = dict(
+        s.execute(
+            select(Staff.id, Staff.name).where(Staff.id.in_({n["staff_id"] for n in notifications}))
+        ).all()
+    )
+    rows = []
+    for n in notifications:
+        to = address(names[n["staff_id"]], domain)
+        if to is None:
+            continue
+        body = payload(n["kind"], n["request_ref"], to, n["id"])
+        rows.append(
+            {
+                "kind": KIND,
+                "channel": "email",
+                "request_id": None,
+                "request_ref": n["request_ref"],
+                "payload": json.dumps(body, ensure_ascii=False),
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "retry_window_from": now,
+                "updated_at": now,
+            }
+        )
+    if rows:
+        s.execute(insert(OutboxMessage), rows)
+    return len(rows)
+
+
+def on_settled(s: Session, settled: list, now: datetime) -> list:
+    """Mark the notifications whose email went out as sent (the outbox audits the send)."""
+    from pirights.outbox.service import SENT_NOW
+
+    sent = [i.outcome.claimed.payload["notification_id"] for i in settled if i.state == SENT_NOW]
+    if sent:
+        s.execute(update(Notification).where(Notification.id.in_(sent)).values(sent_at=now))
+    return []

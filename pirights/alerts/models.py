@@ -1,7 +1,7 @@
 """The staff notifications table (SPEC §3.6): one row per alert and recipient.
 
 The table kept its name when the class moved here from pirights.deadlines.models, so no
-migration was needed. Issue 13 folds it into a transactional outbox.
+migration was needed. It is each member's inbox; the emails go through the outbox.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pirights.database import Base, UTCDateTime
 
 
 class Notification(Base):
-    """An alert queued for one staff member; `sent_at` is set once emailed."""
+    """An alert for one staff member; `sent_at` is set when the worker has emailed it."""
 
     __tablename__ = "notifications"
     __table_args__ = (

@@ -1,7 +1,8 @@
 """Queueing staff notifications (SPEC §3.6), inside the unit of work that claims the alerts.
 
-Queueing only writes rows; `mail.py` sends them later. Keeping the two apart is what lets
-issue 13 turn these rows into a transactional outbox drained by a delivery worker.
+Each notification is a row the API lists (the member's inbox) and, when the member has an
+address, an email queued in the outbox in the same transaction (`mail.queue_emails`), which
+`pirights worker` delivers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from pirights.alerts import mail
 from pirights.alerts.kinds import Alert, AlertKind
 from pirights.alerts.models import Notification
 from pirights.audit.recorder import record_many
@@ -57,9 +59,9 @@ def record_alerts(
     alerts: Iterable[Alert],
     supervisors: Iterable[int],
     now: datetime,
-) -> int:
-    """Audit a batch of alerts under one chain lock and queue their notifications;
-    returns how many notifications were queued."""
+) -> tuple[int, int]:
+    """Audit a batch of alerts under one chain lock, queue their notifications and the
+    emails for them; returns (notifications, emails) queued."""
     alerts = list(alerts)
     supervisors = list(supervisors)
     record_many(s, [("system", kind.action, a.reference, a.data) for a in alerts])
@@ -75,9 +77,15 @@ def record_alerts(
             now=now,
         )
     ]
-    if queued:
-        s.execute(insert(Notification), queued)
-    return len(queued)
+    if not queued:
+        return 0, 0
+    ids = s.scalars(
+        insert(Notification).returning(Notification.id, sort_by_parameter_order=True), queued
+    ).all()
+    emails = mail.queue_emails(
+        s, ({**row, "id": row_id} for row, row_id in zip(queued, ids, strict=True)), now
+    )
+    return len(queued), emails
 
 
 def for_staff(staff: Staff, limit: int, unsent_only: bool) -> list[Notification]:

@@ -3,8 +3,8 @@
 For every kind of the registry, in order, batches of crossings are claimed with FOR UPDATE
 SKIP LOCKED on PostgreSQL (SQLite serialises writers anyway), so concurrent sweeps on
 several hosts never alert twice; each batch is one unit of work with its audit events
-(appended under one head lock) and its notifications. Queued notifications are then
-emailed when SMTP is configured.
+(appended under one head lock), its notifications and their emails, queued in the outbox
+for `pirights worker` to deliver.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pirights.alerts import kinds, mail, queue
+from pirights.alerts import kinds, queue
 from pirights.alerts.kinds import AlertKind
 from pirights.extensions import db
 
@@ -22,29 +22,32 @@ BATCH_SIZE = 2000  # rows per transaction; measured fastest of 500, 2000, 5000 a
 
 @dataclass
 class SweepResult:
-    """What one sweep did: alerts per kind, notifications queued, emails sent."""
+    """What one sweep did: alerts per kind, notifications and emails queued."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(kinds.NAMES, 0))
     notifications: int = 0
-    emailed: int = 0
+    emails: int = 0
 
     def line(self, now: datetime) -> str:
-        """One line for the CLI: `sweep <now>: due_soon=0 overdue=2 ... emailed=0`."""
+        """One line for the CLI: `sweep <now>: due_soon=0 overdue=2 ... emails=0`."""
         counts = " ".join(f"{k.label}={self.counts[k.name]}" for k in kinds.registered())
         return (
             f"sweep {now.isoformat(timespec='seconds')}: {counts} "
-            f"notifications={self.notifications} emailed={self.emailed}"
+            f"notifications={self.notifications} emails={self.emails}"
         )
 
 
-def _batch(kind: AlertKind, now: datetime, size: int, supervisors: list[int]) -> tuple[int, int]:
-    """Claim, audit and notify one batch in one unit of work; returns (alerts, notifications)."""
+def _batch(
+    kind: AlertKind, now: datetime, size: int, supervisors: list[int]
+) -> tuple[int, int, int]:
+    """Claim, audit and notify one batch in one unit of work; returns (alerts,
+    notifications, emails)."""
     with db.unit_of_work() as s:
         alerts = kind.claim(s, now, size)
         if not alerts:
-            return 0, 0
-        queued = queue.record_alerts(s, kind, alerts, supervisors, now)
-    return len(alerts), queued
+            return 0, 0, 0
+        queued, emails = queue.record_alerts(s, kind, alerts, supervisors, now)
+    return len(alerts), queued, emails
 
 
 def sweep(
@@ -52,18 +55,18 @@ def sweep(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[str], None] | None = None,
 ) -> SweepResult:
-    """Record every alert not yet made, queue its notifications and send what is queued."""
+    """Record every alert not yet made and queue its notifications and emails."""
     result = SweepResult()
     with db.unit_of_work() as s:
         supervisors = queue.active_supervisors(s)
     for kind in kinds.registered():
         while True:
-            alerted, queued = _batch(kind, now, batch_size, supervisors)
+            alerted, queued, emails = _batch(kind, now, batch_size, supervisors)
             if not alerted:
                 break
             result.counts[kind.name] += alerted
             result.notifications += queued
+            result.emails += emails
             if progress:
                 progress(f"{kind.name}: {result.counts[kind.name]} alerted")
-    result.emailed = mail.send_pending(now)
     return result

@@ -33,19 +33,17 @@ def test_sweep_result_counts_every_kind(app):
     line = result.line(datetime(2026, 10, 8, 2, tzinfo=UTC))
     assert line == (
         "sweep 2026-10-08T02:00:00+00:00: due_soon=0 overdue=0 measure_overdue=0 "
-        "remediation_overdue=0 notifications=0 emailed=0"
+        "remediation_overdue=0 notifications=0 emails=0"
     )
 
 
 def test_mail_subject_comes_from_the_kind(app):
-    from pirights.alerts.mail import message
-    from pirights.alerts.models import Notification
+    from pirights.alerts.mail import payload
 
     for kind in kinds.registered():
-        n = Notification(kind=kind.name, request_ref="PIR-4NS4W-5E8Z9")
-        msg = message(n, "sue@example.cn", "pirights@example.cn")
-        assert msg["Subject"] == f"[pirights] PIR-4NS4W-5E8Z9 {kind.subject}"
-        assert kind.name not in msg["Subject"]
+        msg = payload(kind.name, "PIR-4NS4W-5E8Z9", "sue@example.cn", 1)
+        assert msg["subject"] == f"[pirights] PIR-4NS4W-5E8Z9 {kind.subject}"
+        assert kind.name not in msg["subject"]
 
 
 def test_report_figures_come_from_the_registered_kinds(client, auth):

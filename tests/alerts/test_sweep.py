@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import select, text
 from pirights.alerts.sweep import sweep
 from tests.conftest import TEST_KEY
 from tests.deadlines.conftest import at
+from tests.mail import smtp_settings, start_sink
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,63 +152,51 @@ def test_candidates_come_from_the_partial_index(app, overdue_and_soon):
     assert "ix_requests_overdue_alert" in plan, plan
 
 
-class Sink:
-    """Messages received by the local SMTP server."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(app_overrides):
     """A local SMTP sink configured before the app is built."""
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    app_overrides["notifications"] = {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_from": "pirights@example.cn",
-        "staff_email_domain": "example.cn",
-    }
+    sink, controller, port = start_sink()
+    app_overrides["notifications"] = smtp_settings(port)
     yield sink
     controller.stop()
 
 
-def test_sweep_emails_reference_and_kind_only(smtp, app, client, overdue_and_soon, auth):
+def deliver(app, clock):
+    """Run the delivery worker once, as `pirights worker --once` does."""
+    from pirights.outbox.worker import run
+
+    return run(app, clock, once=True)
+
+
+def test_sweep_queues_emails_the_worker_sends_with_reference_and_kind_only(
+    smtp, app, client, clock, overdue_and_soon, auth
+):
     late, soon = overdue_and_soon
-    auth("supervisor", name="sue")
+    sue = auth("supervisor", name="sue")
     result = run_sweep(app)
-    assert result.emailed == 4  # two alerts, each to "supervisor" and "sue"
-    got = sorted((rcpt[0], late in body, soon in body) for rcpt, body in smtp.messages)
+    assert result.emails == 4  # two alerts, each to "supervisor" and "sue"
+    assert smtp.messages == []  # nothing is sent from inside the sweep
+    unsent = client.get("/api/v1/notifications?unsent=true", headers=sue).get_json()["items"]
+    assert len(unsent) == 2
+    assert deliver(app, clock).sent == 4
+    bodies = [(rcpt[0], msg["Subject"], msg.get_content()) for rcpt, msg in smtp.messages]
+    got = sorted((to, late in subject, soon in subject) for to, subject, _ in bodies)
     assert got == [
         ("sue@example.cn", False, True),
         ("sue@example.cn", True, False),
         ("supervisor@example.cn", False, True),
         ("supervisor@example.cn", True, False),
     ]
-    for _, body in smtp.messages:
-        kind = "deadline.overdue" if late in body else "deadline.due_soon"
+    for _, subject, body in bodies:
+        kind = "deadline.overdue" if late in subject else "deadline.due_soon"
         assert kind in body
-    for _, body in smtp.messages:
-        assert "张三" not in body and "zs@example.cn" not in body and "13800138000" not in body
+        for pii in ("张三", "zs@example.cn", "13800138000"):
+            assert pii not in body and pii not in subject
     items = client.get("/api/v1/notifications", headers=auth("supervisor", "sam"))
     assert items.get_json()["items"] == []  # sam joined after the alerts
-    assert run_sweep(app).emailed == 0  # marked sent
+    unsent = client.get("/api/v1/notifications?unsent=true", headers=sue).get_json()["items"]
+    assert unsent == []  # marked sent once delivered
+    assert run_sweep(app).emails == 0 and deliver(app, clock).sent == 0
 
 
 def cli_env(database_url: str) -> dict:
