@@ -84,7 +84,6 @@ class DatabaseCollector:
         from pirights.outbox.service import depth
         from pirights.requests import lifecycle as lc
         from pirights.requests.models import Request
-        from pirights.requests.queries import _overdue
 
         now = clock.now()
         s = db.session
@@ -130,7 +129,7 @@ class DatabaseCollector:
             "pirights_requests_overdue", "Overdue requests by type", labels=["type"]
         )
         for type_, count in s.execute(
-            select(Request.type, func.count()).where(_overdue(now)).group_by(Request.type)
+            select(Request.type, func.count()).where(Request.is_overdue(now)).group_by(Request.type)
         ):
             overdue.add_metric([type_], count)
         yield overdue
