@@ -130,9 +130,7 @@ def register_errors(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
     from pirights import errors
-    from pirights.guards import init_app as init_guards
 
     app.register_error_handler(errors.DomainError, errors.handle_domain_error)
     app.register_error_handler(HTTPException, errors.handle_http_exception)
     app.register_error_handler(Exception, errors.handle_unexpected)
-    init_guards(app)

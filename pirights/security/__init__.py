@@ -11,5 +11,4 @@ def init_app(app: Flask) -> None:
 
     access_log.init_app(app)
     limits.init_app(app)
-    app.before_request(input_guard.check_url)
-    app.before_request(input_guard.check_json_body)
+    input_guard.init_app(app)

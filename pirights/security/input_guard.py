@@ -8,6 +8,11 @@
   holding either would fail inside the database driver wherever it reaches a query (an
   assignee name, a reference, a cursor). Refusing them at the edge, with a 422 naming the
   field, protects every endpoint and every future field at once.
+- A body sent with `Transfer-Encoding: chunked` has no Content-Length for werkzeug to
+  compare with MAX_CONTENT_LENGTH: it reads such a stream only up to the limit and stops
+  silently, so an oversized body arrived truncated and was refused as invalid JSON. The
+  chunked check reads one byte past the limit and answers 413, as for a sized body.
+- A body that is not JSON is refused (415) on the JSON API before any view parses it.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 
 from pirights.errors import HTTP_DETAILS, problem
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Methods whose JSON API body must be JSON (a DELETE body is ignored, so not checked).
+JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 BAD_TEXT = "must not contain NUL characters or invalid Unicode"
 
 
@@ -107,3 +114,37 @@ def check_json_body():
     except RecursionError:
         return problem(400, "Bad Request", HTTP_DETAILS[400])
     return _invalid(errors if isinstance(errors, dict) else {"_schema": errors}) if errors else None
+
+
+def check_json_request():
+    """415 for a body that is not JSON; the size limit (413) is MAX_CONTENT_LENGTH's."""
+    if not request.path.startswith("/api/") or request.method not in JSON_BODY_METHODS:
+        return None
+    has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    if has_body and request.mimetype != "application/json":
+        return problem(415, "Unsupported media type", "Send the body as application/json.")
+    return None
+
+
+def check_chunked_size():
+    """413 for a chunked body longer than MAX_CONTENT_LENGTH, as for a sized one.
+
+    werkzeug's limited stream stops at the limit without saying so; reading the body here
+    (cached for the view and the form parser) and then one byte more from the server's
+    own stream tells a body that fits exactly from one that was cut.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or request.content_length is not None:
+        return None
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return None
+    body = request.get_data(cache=True)
+    if len(body) >= limit and request.environ["wsgi.input"].read(1):
+        return problem(413, "Request Entity Too Large", HTTP_DETAILS[413])
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Install the guards, cheapest first: size, media type, URL, then the JSON body."""
+    for guard in (check_chunked_size, check_json_request, check_url, check_json_body):
+        app.before_request(guard)
