@@ -16,6 +16,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an INTEGER primary key holds on PostgreSQL (SQLite's reach 2**63 - 1). Ids
+# from paths or arguments are checked against it first, so an absurd id is "not found"
+# instead of a driver error ("integer out of range", OverflowError) surfacing as a 500.
+MAX_ROW_ID = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

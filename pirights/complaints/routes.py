@@ -15,6 +15,7 @@ from pirights.complaints.schemas import (
     MeasureInSchema,
     RemediationInSchema,
 )
+from pirights.database import MAX_ROW_ID
 from pirights.requests.routes import shown
 from pirights.requests.schemas import RequestOutSchema
 from pirights.staff.auth import current_staff, requires
@@ -82,7 +83,8 @@ def post_blocklist(data):
     return blocklist.present(entry, reference)
 
 
-@blp.route("/blocklist/<int:entry_id>", methods=["DELETE"])
+# Bounded like the INTEGER key it names: a larger id matches no route and is a plain 404.
+@blp.route(f"/blocklist/<int(min=1, max={MAX_ROW_ID}):entry_id>", methods=["DELETE"])
 @requires(*BLOCKLIST_WRITERS)
 @blp.response(204)
 def delete_blocklist(entry_id):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields
 
 from pirights.deadlines.runtime import book
+
+
+# The span a report window may name. Dates near year 1 or 9999 overflow as soon as they are
+# moved to UTC or by a day (a bare `until` date, the default 30-day window), so the bounds
+# keep a margin on both sides and every accepted moment is safe to compute with and to bind.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9999, 1, 1, tzinfo=UTC)
+MOMENT_HELP = "must be a date like 2026-09-01 or a date-time with offset"
+MOMENT_RANGE = "must be between 1900-01-01 and 9998-12-31"
 
 
 class Moment(fields.Field):
@@ -21,21 +30,25 @@ class Moment(fields.Field):
         self.whole_day = whole_day
 
     def _deserialize(self, value, attr, data, **kwargs):
-        """Parse YYYY-MM-DD or an ISO 8601 date-time with offset."""
+        """Parse YYYY-MM-DD or an ISO 8601 date-time with offset, within the bounds."""
         if not isinstance(value, str):
-            raise ValidationError("must be a date like 2026-09-01 or a date-time with offset")
+            raise ValidationError(MOMENT_HELP)
         try:
             if len(value) == 10:
                 tz = book().timezone(current_app.config["PIRIGHTS"].default_jurisdiction)
                 day = date.fromisoformat(value) + timedelta(days=1 if self.whole_day else 0)
-                return datetime.combine(day, time(), tzinfo=tz)
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = datetime.combine(day, time(), tzinfo=tz)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValidationError("a date-time needs a UTC offset, e.g. +08:00")
+            in_utc = moment.astimezone(UTC)
         except ValueError:
-            raise ValidationError(
-                "must be a date like 2026-09-01 or a date-time with offset"
-            ) from None
-        if moment.tzinfo is None:
-            raise ValidationError("a date-time needs a UTC offset, e.g. +08:00")
+            raise ValidationError(MOMENT_HELP) from None
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or not EARLIEST_MOMENT <= in_utc < LATEST_MOMENT:
+            raise ValidationError(MOMENT_RANGE)
         return moment
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
+from pirights.database import MAX_ROW_ID
 from pirights.errors import Conflict, Invalid, NotFound, Unauthorized
 from pirights.extensions import db
 from pirights.staff.models import Staff, StaffToken
@@ -90,6 +91,8 @@ def list_tokens(name: str) -> list[StaffToken]:
 
 def revoke_token(name: str, token_id: int, actor: str = "system") -> None:
     """Revoke one token of a member."""
+    if not 1 <= token_id <= MAX_ROW_ID:  # no such row, and too large for the driver
+        raise NotFound(f"{name!r} has no token with id {token_id}.")
     now = clock.now()
     with db.unit_of_work() as s:
         token = s.scalar(

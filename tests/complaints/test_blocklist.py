@@ -85,6 +85,15 @@ def test_a_term_is_found_wherever_it_is_embedded(term, before, after):
     assert {"id": 7, "term": term} in found
 
 
+@pytest.mark.parametrize(
+    "entry_id", ["0", "2147483647", "2147483648", "9223372036854775808", "1" + "0" * 30, "-1"]
+)
+def test_absurd_entry_ids_are_404(client, auth, entry_id):
+    resp = client.delete(f"{URL}/{entry_id}", headers=auth("supervisor"))
+    assert resp.status_code == 404, resp.get_data()[:300]
+    assert resp.mimetype == "application/problem+json"
+
+
 def test_roles(client, auth, block_ref):
     body = {"terms": ["x"], "request_ref": block_ref, "reason": "r"}
     for role in ("agent", "auditor", "service"):

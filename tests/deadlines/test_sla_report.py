@@ -79,6 +79,29 @@ def test_bad_windows_are_422(client, staff_headers, query):
     assert resp.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("until=9999-12-31", "until"),
+        ("since=0001-01-01", "since"),
+        ("until=0001-01-10T00:00:00%2B00:00", "until"),
+        ("since=9999-12-31T23:59:59-12:00", "since"),
+        ("since=0001-01-01T00:00:00%2B14:00&until=2026-01-01", "since"),
+    ],
+)
+def test_windows_out_of_range_are_422_naming_the_field(client, staff_headers, query, field):
+    resp = client.get(f"{URL}?{query}", headers=staff_headers["supervisor"])
+    assert resp.status_code == 422, resp.get_data()[:300]
+    assert resp.mimetype == "application/problem+json"
+    assert list(resp.get_json()["errors"]) == [field]
+
+
+def test_window_bounds_themselves_are_accepted(client, staff_headers):
+    resp = client.get(f"{URL}?since=1900-01-02&until=9998-12-30", headers=staff_headers["admin"])
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["total"] == 0
+
+
 @pytest.mark.parametrize("role", ["agent", "service"])
 def test_roles(client, auth, role):
     assert client.get(URL, headers=auth(role, name=f"r-{role}")).status_code == 403

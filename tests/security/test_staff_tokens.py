@@ -68,3 +68,6 @@ def test_tokens_are_listed_without_the_token_and_revoked_one_by_one(
     assert cli("staff", "tokens", "gus").output.strip().splitlines()[1].split("\t")[3] != "-"
     assert cli("staff", "tokens", "nobody").exit_code != 0
     assert cli("staff", "revoke-token", "gus", "999").exit_code != 0
+    for absurd in ("2147483648", "9223372036854775808", "0"):  # beyond INTEGER ids
+        result = cli("staff", "revoke-token", "gus", absurd)
+        assert result.exit_code == 1 and "no token with id" in result.output, result.output
