@@ -25,21 +25,35 @@ MANIFEST_VERSION = 1
 
 
 class SigningUnavailable(DomainError):
-    """Signing was asked for but no usable key is configured."""
+    """Signing was asked for but the configured key cannot be used: a fault of the server."""
 
-    status, title, slug = 503, "Signing not configured", "signing-not-configured"
+    status, title, slug = 503, "Signing key unusable", "signing-key-unusable"
+
+
+class SigningNotConfigured(SigningUnavailable):
+    """Signing was asked for but this deployment has no key: the caller's request, not a fault.
+
+    409 (the request conflicts with how the server is set up), naming `sign` so a client
+    can drop it or ask the operator to configure a key.
+    """
+
+    status, title, slug = 409, "Signing not configured", "signing-not-configured"
+
+    def __init__(self) -> None:
+        super().__init__(NO_KEY, errors={"sign": ["no audit signing key is configured"]})
 
 
 NO_KEY = (
-    "No audit signing key is configured: set audit.signing_key or PIRIGHTS_AUDIT_SIGNING_KEY "
-    "to an Ed25519 private key in PEM (the text or a path); `pirights audit keygen` makes one."
+    "No audit signing key is configured, so sign=true cannot be served: set audit.signing_key "
+    "or PIRIGHTS_AUDIT_SIGNING_KEY to an Ed25519 private key in PEM (the text or a path; "
+    "`pirights audit keygen` makes one), or export without sign."
 )
 
 
 def load_private_key(configured: str) -> Ed25519PrivateKey:
     """The signing key from configuration: PEM text, or a path to a PEM file."""
     if not configured.strip():
-        raise SigningUnavailable(NO_KEY)
+        raise SigningNotConfigured()
     text = configured.strip()
     if not text.startswith("-----BEGIN"):
         try:

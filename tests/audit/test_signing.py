@@ -172,7 +172,23 @@ def test_api_sign_returns_a_manifest_whose_events_url_gives_the_signed_bytes(
     app.extensions["pirights_db"].engine.dispose()
 
 
-def test_api_sign_without_a_key_is_a_clear_503(client, auth):
+def test_api_sign_without_a_key_is_a_409_naming_sign_and_records_nothing(app, client, auth):
+    headers = auth("admin")
+    events = client.get(f"{EXPORT}", headers=headers).get_data().count(b"\n")
+    resp = client.get(f"{EXPORT}?sign=true", headers=headers)
+    assert resp.status_code == 409
+    assert resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert body["type"].endswith("signing-not-configured") and list(body["errors"]) == ["sign"]
+    assert "PIRIGHTS_AUDIT_SIGNING_KEY" in body["detail"] and "sign=true" in body["detail"]
+    # The refusal is not an export: only the first (unsigned) export was recorded.
+    after = client.get(f"{EXPORT}", headers=headers).get_data().count(b"\n")
+    assert after == events + 1
+
+
+def test_api_sign_with_an_unreadable_key_is_a_503(app_overrides, tmp_path, request):
+    app_overrides["audit"] = {"signing_key": str(tmp_path / "missing.pem")}
+    client, auth = request.getfixturevalue("client"), request.getfixturevalue("auth")
     resp = client.get(f"{EXPORT}?sign=true", headers=auth("admin"))
     assert resp.status_code == 503
-    assert "No audit signing key is configured" in resp.get_json()["detail"]
+    assert "cannot be read" in resp.get_json()["detail"]
