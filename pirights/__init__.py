@@ -127,10 +127,14 @@ def register_api(app: Flask, settings: Settings) -> None:
 
 def register_errors(app: Flask) -> None:
     """One JSON error mapping for domain errors, HTTP errors and surprises."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
     from werkzeug.exceptions import HTTPException
 
     from pirights import errors
 
     app.register_error_handler(errors.DomainError, errors.handle_domain_error)
     app.register_error_handler(HTTPException, errors.handle_http_exception)
+    app.register_error_handler(DBAPIError, errors.handle_database_error)
+    app.register_error_handler(PoolTimeout, errors.handle_database_error)
     app.register_error_handler(Exception, errors.handle_unexpected)

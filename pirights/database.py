@@ -6,6 +6,7 @@ rollback on any exception, so a failed request never leaves a half-written recor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from sqlalchemy.types import TypeDecorator
 # from paths or arguments are checked against it first, so an absurd id is "not found"
 # instead of a driver error ("integer out of range", OverflowError) surfacing as a 500.
 MAX_ROW_ID = 2**31 - 1
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -124,10 +127,24 @@ class Database:
         return sess
 
     def _teardown(self, _exc: BaseException | None) -> None:
-        """Close (and so roll back) whatever the context left open."""
+        """Close (and so roll back) whatever the context left open; never raise.
+
+        The response is already decided when this runs. On a connection the server has
+        dropped (PostgreSQL restarting) the rollback inside close() can fail; raising here
+        would replace the response with the WSGI server's own HTML 500, so the failure is
+        logged and the connection discarded instead.
+        """
         sess = g.pop("_pirights_session", None)
-        if sess is not None:
+        if sess is None:
+            return
+        try:
             sess.close()
+        except Exception:
+            log.warning("closing the database session failed; discarding it", exc_info=True)
+            try:
+                sess.invalidate()
+            except Exception:
+                log.warning("discarding the database session failed", exc_info=True)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

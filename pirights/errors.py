@@ -111,6 +111,7 @@ HTTP_DETAILS = {
     413: "The request body is larger than this server accepts.",
     415: "Send the body as application/json.",
     429: "Too many requests; wait before trying again.",
+    503: "The database is not answering right now; nothing was applied. Retry shortly.",
     500: "Something went wrong on our side; the request was not applied.",
 }
 
@@ -156,3 +157,41 @@ def handle_unexpected(exc: Exception) -> Response:
 
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "Internal server error", HTTP_DETAILS[500])
+
+
+# Seconds a client should wait after a 503 for an unreachable database: long enough for a
+# restart or fail-over to finish, short enough that a retrying client is not held up.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """True for driver errors that mean "the database cannot be reached", not a bug.
+
+    OperationalError covers refused or lost connections, a server shutting down or starting
+    up, and SQLite's unopenable or locked file; InterfaceError a connection already closed;
+    pool TimeoutError no connection free in time; any DBAPIError whose connection SQLAlchemy
+    has just invalidated was a disconnect.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def handle_database_error(exc: Exception) -> Response:
+    """503 problem with Retry-After while the database is unreachable; other faults are 500s."""
+    if not database_unavailable(exc):
+        return handle_unexpected(exc)
+    from flask import current_app
+
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+    )
+    return problem(
+        503,
+        "Service unavailable",
+        HTTP_DETAILS[503],
+        slug="database-unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
