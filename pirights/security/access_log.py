@@ -74,11 +74,18 @@ def finish(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the hooks; log to stderr when nothing else handles the access logger."""
+    """Register the hooks; log to stderr when nothing else handles the access logger.
+
+    The stderr handler is then the only writer: the line does not also propagate, since
+    an ancestor with a handler (Flask's app logger is "pirights", which gains a handler at
+    its first use; a root handler from logging.basicConfig) would write it a second time.
+    A deployment that configures handlers on "pirights.access" itself keeps its setup.
+    """
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
+        log.propagate = False
     log.setLevel(logging.INFO)
     # First of all before-request hooks, so guards' refusals are timed and logged too.
     app.before_request_funcs.setdefault(None, []).insert(0, start)

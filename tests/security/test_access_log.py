@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+
+import pytest
 
 from tests.security.helpers import full_lifecycle
 
 ACCESS = "pirights.access"
+
+
+@pytest.fixture(autouse=True)
+def capture_access(caplog, app):
+    """Let caplog see access lines, which are written by their own handler, not propagated."""
+    logger = logging.getLogger(ACCESS)
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
 
 
 def access_lines(caplog) -> list[dict]:
@@ -62,3 +74,38 @@ def test_refusals_and_unknown_routes_are_logged_too(caplog, client):
     assert [line["status"] for line in lines] == [415, 404, 401]
     assert lines[1]["route"] is None
     assert "zs@example.cn" not in caplog.text and "pir_wrong-token-value" not in caplog.text
+
+
+class Counter(logging.Handler):
+    """Counts the access lines that reach it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == ACCESS:
+            self.lines += 1
+
+
+def test_each_access_line_is_written_once(app, client, caplog):
+    logging.getLogger(ACCESS).removeHandler(caplog.handler)  # count only real writers
+    own = next(
+        h for h in logging.getLogger(ACCESS).handlers if isinstance(h, logging.StreamHandler)
+    )
+    written = io.StringIO()
+    previous = own.setStream(written)
+    root = Counter()  # as a deployment's logging.basicConfig would install
+    logging.getLogger().addHandler(root)
+    flask_errors = io.StringIO()
+    try:
+        app.logger.info("the app logger now has Flask's default handler")
+        for _ in range(3):
+            client.get("/healthz", environ_overrides={"wsgi.errors": flask_errors})
+    finally:
+        own.setStream(previous)
+        logging.getLogger().removeHandler(root)
+    lines = written.getvalue().splitlines()
+    assert len(lines) == 3 and all(json.loads(line)["route"] == "/healthz" for line in lines)
+    assert root.lines == 0
+    assert "healthz" not in flask_errors.getvalue()
