@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import pirights.models  # noqa: F401  (registers every table on Base.metadata)
-from pirights.database import Base, normalise_url
+from pirights.database import Base, normalise_url, private_sqlite_file
 
 config = context.config
 target_metadata = Base.metadata
@@ -40,7 +40,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(normalise_url(_url()), poolclass=pool.NullPool)
+    url = normalise_url(_url())
+    private_sqlite_file(url)  # `pirights db upgrade` creates the file: owner-only from the start
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -7,9 +7,11 @@ rollback on any exception, so a failed request never leaves a half-written recor
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -71,10 +73,35 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def private_sqlite_file(url: str) -> None:
+    """Make a SQLite database file readable by its owner only (0600), created so if new.
+
+    SQLite creates a database with the process umask (usually 0644: world-readable), and
+    its -wal and -shm files copy the database file's mode. Creating the file empty with
+    0600 first (SQLite treats an empty file as a new database) keeps all three private;
+    files left by an older version lose their group and other bits. A URL without a file
+    (memory) or in a directory that does not exist is left for SQLite to refuse.
+    """
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if name.exists() and name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+    except OSError:
+        log.warning("could not make %s private (mode 0600)", path, exc_info=True)
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine with the per-dialect settings the app relies on."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_serial_transactions(engine)
         return engine
