@@ -29,6 +29,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_PORT": ("server", "port", int),
     "PIRIGHTS_WORKERS": ("server", "workers", int),
     "PIRIGHTS_TRUSTED_PROXIES": ("server", "trusted_proxies", int),
+    "PIRIGHTS_SECURE_COOKIES": ("security", "secure_cookies", str),
     "PIRIGHTS_AUDIT_SIGNING_KEY": ("audit", "signing_key", str),
     "PIRIGHTS_SMTP_HOST": ("notifications", "smtp_host", str),
     "PIRIGHTS_SMTP_PORT": ("notifications", "smtp_port", int),
@@ -62,6 +63,7 @@ class Settings:
     port: int
     workers: int
     trusted_proxies: int = 0
+    secure_cookies: str = "auto"
     audit_signing_key: str = ""
     smtp_host: str = ""
     smtp_port: int = 25
@@ -149,6 +151,7 @@ def load_settings(
         port=get("server", "port"),
         workers=get("server", "workers"),
         trusted_proxies=get("server", "trusted_proxies"),
+        secure_cookies=get("security", "secure_cookies").strip().lower(),
         audit_signing_key=get("audit", "signing_key"),
         smtp_host=get("notifications", "smtp_host"),
         smtp_port=get("notifications", "smtp_port"),
@@ -179,6 +182,10 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {s.port}")
     if not 0 <= s.trusted_proxies <= 5:
         raise ConfigError("server.trusted_proxies: must be between 0 and 5")
+    if s.secure_cookies not in ("auto", "always"):
+        raise ConfigError(
+            f"security.secure_cookies: must be 'auto' or 'always', got {s.secure_cookies!r}"
+        )
     if not 1 <= s.workers <= 64:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
     if not 1 <= s.complaint_measure_hours <= 24 * 30:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -28,6 +29,21 @@ def _secret_key(app: Flask) -> str:
     return configured or cipher().blind_index("pirights flask session secret v1")
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, marked Secure whenever the page came over HTTPS.
+
+    Flask's SESSION_COOKIE_SECURE is one fixed value; a deployment reached over HTTPS
+    (directly, or through the trusted proxies whose X-Forwarded-Proto ProxyFix applies)
+    should not have to know to set it. `security.secure_cookies = "always"` sets it for a
+    TLS proxy the app cannot see.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured so, or when this request arrived over HTTPS."""
+        configured = super().get_cookie_secure(app)
+        return configured or (has_request_context() and request.is_secure)
+
+
 def init_app(app: Flask) -> None:
     """Translations, sessions, CSRF (HTML pages only) and the form's routes."""
     from pirights.intake_form.routes import bp
@@ -36,6 +52,9 @@ def init_app(app: Flask) -> None:
         app.secret_key = _secret_key(app)
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = SessionInterface()
+    if app.config["PIRIGHTS"].secure_cookies == "always":
+        app.config["SESSION_COOKIE_SECURE"] = True
     # CSRF is checked by the form blueprint itself (routes.check_csrf), never by default,
     # so the JSON API under /api keeps working for clients without a browser session.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
