@@ -38,6 +38,20 @@ def phone_key(phone: str) -> str:
     return cipher().blind_index("phone:" + digits)
 
 
+def idempotency_hash(actor: str, channel: str, key: str) -> str:
+    """Where an Idempotency-Key is stored: the key within its caller's own namespace.
+
+    A key is only the caller's promise about its own retries, so callers never share
+    keys: the public (actor "requester") keeps the original `channel + key` text, and each
+    staff member's keys are prefixed with their actor name. A staff intake that reuses a
+    public submission's key therefore creates its own request instead of replaying the
+    public answer and its tracking token. Distinct prefixes ("staff:" is never a channel)
+    keep the two namespaces apart.
+    """
+    text = f"{channel}\n{key}" if actor == "requester" else f"{actor}\n{channel}\n{key}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _new_request(
     data: dict[str, Any], channel: str, received_at: datetime, default_jurisdiction: str
 ) -> Request:
@@ -101,7 +115,7 @@ def submit(
         )
     key_hash = body_hash = None
     if idempotency_key is not None:
-        key_hash = hashlib.sha256(f"{channel}\n{idempotency_key}".encode()).hexdigest()
+        key_hash = idempotency_hash(actor, channel, idempotency_key)
         body_hash = hashlib.sha256(
             json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
         ).hexdigest()

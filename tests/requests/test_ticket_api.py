@@ -293,3 +293,33 @@ def test_revoked_token_is_401(client, app, auth):
     with app.app_context():
         assert revoke_staff("carol") == 1
     assert client.get(BASE, headers=headers).status_code == 401
+
+
+def test_idempotency_keys_are_namespaced_by_caller(client, auth):
+    key = {"Idempotency-Key": "shared-key-1"}
+    public = client.post("/api/v1/public/requests", json=valid_request(), headers=key)
+    assert public.status_code == 201
+    public = public.get_json()
+    alice, bob = auth("agent", name="alice"), auth("agent", name="bob")
+    # Staff reusing the public key (same body, channel "web") make their own request and
+    # never see the requester's reference or tracking token.
+    staff_body = valid_request(channel="web")
+    first = client.post(BASE, json=staff_body, headers={**alice, **key})
+    assert first.status_code == 201, first.get_json()
+    first = first.get_json()
+    assert first["reference"] != public["reference"]
+    assert first["tracking_token"] != public["tracking_token"]
+    # A staff member's own retry replays their own answer...
+    again = client.post(BASE, json=staff_body, headers={**alice, **key}).get_json()
+    assert (again["reference"], again["tracking_token"]) == (
+        first["reference"],
+        first["tracking_token"],
+    )
+    # ...and another member's key is theirs alone.
+    other = client.post(BASE, json=staff_body, headers={**bob, **key}).get_json()
+    assert other["reference"] not in (first["reference"], public["reference"])
+    # The public retry still answers the public request.
+    replay = client.post("/api/v1/public/requests", json=valid_request(), headers=key)
+    assert replay.get_json() == public
+    listed = client.get(f"{BASE}?limit=200", headers=alice).get_json()["items"]
+    assert len(listed) == 3
