@@ -49,7 +49,7 @@ def test_db_upgrade_creates_the_sqlite_file(tmp_path):
     assert db.exists()
 
 
-def test_staff_add_prints_token_last_and_revoke(cli_env, app, client):
+def test_staff_add_prints_token_last_and_revoke(cli_env, app, client, submit, auth):
     result = run_cli("staff", "add", "dora", "--role", "supervisor", env=cli_env)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
@@ -60,9 +60,20 @@ def test_staff_add_prints_token_last_and_revoke(cli_env, app, client):
     assert again.returncode != 0 and "already exists" in again.stderr
     bad = run_cli("staff", "add", "eve", "--role", "king", env=cli_env)
     assert bad.returncode != 0
+    ref, admin = submit()["reference"], auth("admin")
+    assign = f"/api/v1/requests/{ref}/assign"
+    assert client.post(assign, json={"assignee": "dora"}, headers=admin).status_code == 200
     revoked = run_cli("staff", "revoke", "dora", env=cli_env)
     assert revoked.returncode == 0 and "1 token" in revoked.stdout
     assert client.get("/api/v1/requests", headers=headers).status_code == 401
+    # Revoked means deactivated: no longer someone requests can be given to.
+    refused = client.post(assign, json={"assignee": "dora"}, headers=admin)
+    assert refused.status_code == 422 and "assignee" in refused.get_json()["errors"]
+    with app.app_context():
+        from pirights.extensions import db
+        from pirights.staff.models import Staff
+
+        assert db.session.query(Staff).filter_by(name="dora").one().active is False
     missing = run_cli("staff", "revoke", "nobody", env=cli_env)
     assert missing.returncode != 0 and "nobody" in missing.stderr
 

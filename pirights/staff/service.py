@@ -66,7 +66,11 @@ def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
 
 
 def revoke_staff(name: str, actor: str = "system") -> int:
-    """Revoke every live token of a member; returns how many were revoked."""
+    """Deactivate a member and revoke every live token; returns how many were revoked.
+
+    Deactivated, the member can neither authenticate (even with a token made later by
+    hand) nor be assigned requests.
+    """
     now = clock.now()
     with db.unit_of_work() as s:
         member = s.scalar(select(Staff).where(Staff.name == name))
@@ -75,8 +79,12 @@ def revoke_staff(name: str, actor: str = "system") -> int:
         live = [t for t in member.tokens if t.revoked_at is None]
         for token in live:
             token.revoked_at = now
+        member.active = False
         record(
-            s, actor=actor, action=actions.STAFF_REVOKED, data={"staff": name, "tokens": len(live)}
+            s,
+            actor=actor,
+            action=actions.STAFF_REVOKED,
+            data={"staff": name, "tokens": len(live), "active": False},
         )
     return len(live)
 
