@@ -6,11 +6,13 @@ every app server shares one count; in-process memory otherwise):
 - per client address, one shared budget (`public.rate_limit`, e.g. `20/hour`) across the
   public JSON API and the HTML pages; staff endpoints, /healthz, the OpenAPI document and
   static assets are not counted;
-- per request reference, FOLLOW_UP_FAILURES failed follow-ups (404: unknown reference or
-  wrong tracking token), so guessing tokens for one reference is slowed down however
-  many addresses the guesser uses. Only failures count; once the budget is spent, every
-  follow-up of that reference waits (a correct token too, or the limit would still
-  answer the guesser's question).
+- per client address and request reference, FOLLOW_UP_FAILURES failed follow-ups (404:
+  unknown reference or wrong tracking token). Only failures count; once an address has
+  spent its budget on a reference, its follow-ups of that reference wait (a correct token
+  too, or the limit would still answer the guesser's question). Counting per address as
+  well as per reference means a stranger's wrong guesses cannot lock the owner out of
+  their own request; a guesser with many addresses still meets the per-address budget
+  above, and a 192-bit token is not guessable anyway.
 
 A breach is a 429 problem+json with Retry-After. `public.rate_limit = "off"` disables both.
 """
@@ -91,7 +93,8 @@ class FollowUpGuard:
 
     @staticmethod
     def reference() -> str | None:
-        """The reference a public follow-up names: in the URL, or in the status form."""
+        """The counter key of a public follow-up: the client address and the reference it
+        names (in the URL, or in the status form)."""
         if not is_public(request.path, request.endpoint):
             return None
         ref = (request.view_args or {}).get("reference")
@@ -101,7 +104,7 @@ class FollowUpGuard:
             return None
         # Hash, so storage keys stay short and hold nothing a person typed.
         normal = normalise_reference(ref).encode("utf-8", "backslashreplace")
-        return hashlib.sha256(normal).hexdigest()[:32]
+        return f"{get_remote_address()}/{hashlib.sha256(normal).hexdigest()[:32]}"
 
     def before(self) -> Response | None:
         """429 while this reference's failure budget is spent."""

@@ -73,20 +73,31 @@ def test_wrong_tracking_tokens_for_one_reference_are_slowed_down(app_overrides, 
     client = limited_app.test_client()
     resp = client.post(PUBLIC, json=valid_request())
     ref, token = resp.get_json()["reference"], resp.get_json()["tracking_token"]
+    stranger = {"REMOTE_ADDR": "10.0.0.66"}
     for i in range(10):
-        # Each guess from a different address: the budget is the reference's, not theirs.
         guess = client.get(
-            f"{PUBLIC}/{ref}",
-            headers={"X-Tracking-Token": f"guess-{i}"},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+            f"{PUBLIC}/{ref}", headers={"X-Tracking-Token": f"guess-{i}"}, environ_base=stranger
         )
         assert guess.status_code == 404
-    blocked = client.get(f"{PUBLIC}/{ref}", headers={"X-Tracking-Token": token})
+    blocked = client.get(
+        f"{PUBLIC}/{ref}", headers={"X-Tracking-Token": token}, environ_base=stranger
+    )
     assert_problem(blocked, 429)
     assert int(blocked.headers["Retry-After"]) >= 1
     # Typing the reference differently does not reset the count.
-    sloppy = client.get(f"{PUBLIC}/{ref.lower()}", headers={"X-Tracking-Token": "x"})
+    sloppy = client.get(
+        f"{PUBLIC}/{ref.lower()}", headers={"X-Tracking-Token": "x"}, environ_base=stranger
+    )
     assert_problem(sloppy, 429)
+    # The stranger's guesses do not lock the owner out: from their own address, the
+    # correct token still reads and withdraws the request.
+    owner = {"REMOTE_ADDR": "10.0.0.7"}
+    own = client.get(f"{PUBLIC}/{ref}", headers={"X-Tracking-Token": token}, environ_base=owner)
+    assert own.status_code == 200
+    gone = client.post(
+        f"{PUBLIC}/{ref}/withdraw", headers={"X-Tracking-Token": token}, environ_base=owner
+    )
+    assert gone.status_code == 200, gone.get_json()
     # Other references are unaffected, and successes never count.
     other = client.post(PUBLIC, json=valid_request()).get_json()
     for _ in range(15):
