@@ -38,6 +38,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_RETENTION_YEARS": ("retention", "years", int),
     "PIRIGHTS_RATELIMIT_STORAGE": ("limits", "storage", str),
     "PIRIGHTS_STAFF_TOKEN_DAYS": ("limits", "staff_token_days", int),
+    "PIRIGHTS_STAFF_AUTH_FAILURES": ("limits", "staff_auth_failures", str),
     "PIRIGHTS_COMPLAINT_MEASURE_HOURS": ("complaints", "measure_hours", int),
     "PIRIGHTS_COMPLAINT_REMEDIATION": ("complaints", "remediation", str),
     "PIRIGHTS_METRICS_TOKEN": ("metrics", "token", str),
@@ -71,6 +72,7 @@ class Settings:
     retention_years: int = 3
     ratelimit_storage: str = ""
     staff_token_days: int = 0
+    staff_auth_failures: str = "10/minute"
     complaint_measure_hours: int = 24
     complaint_remediation: str = "3m"
     policies: Mapping[str, Any] = field(default_factory=dict)
@@ -159,6 +161,7 @@ def load_settings(
         retention_years=get("retention", "years"),
         ratelimit_storage=get("limits", "storage"),
         staff_token_days=get("limits", "staff_token_days"),
+        staff_auth_failures=get("limits", "staff_auth_failures").strip(),
         complaint_measure_hours=get("complaints", "measure_hours"),
         complaint_remediation=get("complaints", "remediation"),
         policies={
@@ -198,6 +201,12 @@ def _check(s: Settings) -> None:
     if rate != "off" and not _looks_like_rate(rate):
         raise ConfigError(
             f"public.rate_limit: {s.public_rate_limit!r} is not like '20/hour' or 'off'"
+        )
+    failures = s.staff_auth_failures.lower()
+    if failures != "off" and not _looks_like_rate(failures):
+        raise ConfigError(
+            f"limits.staff_auth_failures: {s.staff_auth_failures!r} is not like '10/minute' or "
+            "'off'"
         )
     if s.database_url and not s.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("database.url: only sqlite:// and postgresql:// URLs are supported")

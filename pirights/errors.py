@@ -67,6 +67,12 @@ class PreconditionFailed(DomainError):
     status, title, slug = 412, "Precondition failed", "stale-version"
 
 
+class TooManyRequests(DomainError):
+    """The caller spent a budget (e.g. failed authentications); headers carry Retry-After."""
+
+    status, title, slug = 429, "Too many requests", "rate-limited"
+
+
 class Invalid(DomainError):
     """Input that parsed but breaks a rule; `errors` maps fields to messages."""
 

@@ -29,7 +29,9 @@ def requires(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             rule = request.url_rule.rule if request.url_rule else request.path
-            member = authenticate(request.headers.get("Authorization"), rule)
+            member = authenticate(
+                request.headers.get("Authorization"), rule, request.remote_addr or "unknown"
+            )
             if member.role not in roles:
                 with db.unit_of_work() as s:
                     record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -13,9 +14,11 @@ from sqlalchemy import select
 from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
+from pirights.crypto import cipher
 from pirights.database import MAX_ROW_ID
-from pirights.errors import Conflict, Invalid, NotFound, Unauthorized
+from pirights.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from pirights.extensions import db
+from pirights.staff import throttle
 from pirights.staff.models import Staff, StaffToken
 from pirights.staff.roles import ROLES
 
@@ -120,11 +123,21 @@ def revoke_token(name: str, token_id: int, actor: str = "system") -> None:
         )
 
 
-def authenticate(header: str | None, route: str) -> Staff:
+def authenticate(header: str | None, route: str, client: str = "unknown") -> Staff:
     """Resolve an `Authorization: Bearer` header to an active member, or raise 401.
 
-    Every refusal is audited as auth.denied with the reason and route, never the token.
+    A client address that spent its failure budget gets 429 before any lookup. Refusals
+    are audited as auth.denied (reason, route, how many, a keyed hash of the address;
+    never the token), at most once a minute per address: see staff/throttle.py.
     """
+    tracker = throttle.failures()
+    wait = tracker.retry_after(client)
+    if wait is not None:
+        _refused(tracker, "throttled", route, client)
+        raise TooManyRequests(
+            "Too many failed staff authentications from this address; wait before retrying.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     token = None
     if header and header[:7].lower() == "bearer ":
         token = header[7:].strip()
@@ -147,15 +160,26 @@ def authenticate(header: str | None, route: str) -> Staff:
             elif not member.active:
                 reason, member = "inactive_staff", None
     if member is None:
-        with db.unit_of_work() as s:
-            record(
-                s,
-                actor="system",
-                action=actions.AUTH_DENIED,
-                data={"reason": reason, "route": route},
-            )
+        _refused(tracker, reason, route, client)
         raise Unauthorized(
             "Send a valid staff token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
         )
     return member
+
+
+def _refused(tracker: throttle.AuthFailures, reason: str, route: str, client: str) -> None:
+    """Count a refusal and, when it opens a new period for the address, audit it."""
+    count = tracker.refused(client, clock.now().timestamp())
+    if count is None:
+        return
+    # The address is personal data: the trail keeps a keyed hash that links one address's
+    # events to each other, and nothing that reveals it.
+    client_key = cipher().blind_index("client-address:" + client)[:16]
+    with db.unit_of_work() as s:
+        record(
+            s,
+            actor="system",
+            action=actions.AUTH_DENIED,
+            data={"reason": reason, "route": route, "count": count, "client": client_key},
+        )

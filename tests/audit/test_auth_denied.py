@@ -32,7 +32,11 @@ def test_missing_and_wrong_tokens_are_audited_without_the_token(client, auth, he
     events, body = denials(client, auditor)
     assert len(events) == 1
     assert events[0]["actor"] == "system"
-    assert events[0]["data"] == {"reason": reason, "route": "/api/v1/requests"}
+    data = events[0]["data"]
+    assert data == {**data, "reason": reason, "route": "/api/v1/requests", "count": 1}
+    # The client address is personal data: only a keyed hash of it is kept.
+    assert set(data) == {"reason", "route", "count", "client"}
+    assert len(data["client"]) == 16 and "127.0.0.1" not in body
     secret = (header or "").partition(" ")[2].strip()
     if secret:
         assert secret not in body
@@ -62,3 +66,51 @@ def test_a_role_refusal_is_audited_with_the_member_not_the_token(client, auth, m
     assert events[0]["actor"] == "staff:helper"
     assert events[0]["data"] == {"reason": "role", "role": "agent", "route": "/api/v1/audit/export"}
     assert token not in body
+
+
+FLOOD_FROM = {"REMOTE_ADDR": "198.51.100.23"}
+GARBAGE = {"Authorization": "Bearer pir_garbage-token-from-a-flood"}
+
+
+def flood(client, times: int) -> list[int]:
+    """Staff requests with a garbage token from one address; their statuses."""
+    return [
+        client.get(LIST, headers=GARBAGE, environ_base=FLOOD_FROM).status_code for _ in range(times)
+    ]
+
+
+def test_failed_authentication_is_rate_limited_per_address(client, auth):
+    statuses = flood(client, 15)
+    assert statuses == [401] * 10 + [429] * 5  # limits.staff_auth_failures = 10/minute
+    resp = client.get(LIST, headers=GARBAGE, environ_base=FLOOD_FROM)
+    assert resp.status_code == 429 and resp.mimetype == "application/problem+json"
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    # Other addresses, and valid tokens from them, are not affected.
+    admin = auth("admin")
+    other = {"REMOTE_ADDR": "203.0.113.5"}
+    assert client.get(LIST, headers=admin, environ_base=other).status_code == 200
+    assert client.get(LIST, headers=GARBAGE, environ_base=other).status_code == 401
+
+
+def test_a_flood_costs_one_event_per_address_per_minute_with_a_count(client, auth, clock):
+    from datetime import timedelta
+
+    flood(client, 300)
+    auditor = auth("auditor")
+    events, _ = denials(client, auditor)
+    assert [e["data"]["count"] for e in events] == [1]
+    clock.set(clock.moment + timedelta(minutes=1))
+    flood(client, 1)
+    events, _ = denials(client, auditor)
+    # The next minute's event counts every refusal since the previous event.
+    assert [e["data"]["count"] for e in events] == [1, 300]
+    assert events[1]["data"]["reason"] == "throttled"
+    assert events[0]["data"]["client"] == events[1]["data"]["client"]
+
+
+def test_without_a_budget_refusals_are_still_audited_boundedly(app_overrides, request):
+    app_overrides["limits"] = {"staff_auth_failures": "off"}
+    client, auth = request.getfixturevalue("client"), request.getfixturevalue("auth")
+    assert set(flood(client, 50)) == {401}
+    events, _ = denials(client, auth("auditor"))
+    assert [e["data"]["count"] for e in events] == [1]
