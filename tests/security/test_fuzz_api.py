@@ -19,18 +19,37 @@ MAX_EXAMPLES = 10
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
-@pytest.fixture
-def app_overrides(app_overrides):
-    """A signing key, so signed audit exports answer instead of 503 (not configured)."""
+def signing_key_pem() -> str:
+    """A fresh Ed25519 private key in PEM."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
     )
-    app_overrides["audit"] = {"signing_key": pem.decode()}
+
+
+@pytest.fixture(params=["make-run", "everything-on"])
+def app_overrides(app_overrides, request):
+    """Two configurations of the app under fuzzing.
+
+    - make-run: what `make run` serves: every setting at its default, so the public rate
+      limit (20/hour), the follow-up and staff-authentication budgets are on and no
+      signing key is configured (sign=true must be a 4xx, not a 5xx);
+    - everything-on: limits off and a signing key, so generated cases reach every view
+      instead of stopping at 429, and signed exports answer.
+    """
+    if request.param == "make-run":
+        app_overrides.pop("public")
+        app_overrides["security"].pop("secret_key")
+    else:
+        app_overrides["audit"] = {"signing_key": signing_key_pem()}
     return app_overrides
 
 
