@@ -9,7 +9,6 @@ from marshmallow import Schema, ValidationError, fields
 
 from pirights.deadlines.runtime import book
 
-
 # The span a report window may name. Dates near year 1 or 9999 overflow as soon as they are
 # moved to UTC or by a day (a bare `until` date, the default 30-day window), so the bounds
 # keep a margin on both sides and every accepted moment is safe to compute with and to bind.
