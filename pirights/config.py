@@ -42,6 +42,10 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_COMPLAINT_MEASURE_HOURS": ("complaints", "measure_hours", int),
     "PIRIGHTS_COMPLAINT_REMEDIATION": ("complaints", "remediation", str),
     "PIRIGHTS_METRICS_TOKEN": ("metrics", "token", str),
+    "PIRIGHTS_VERIFICATION_CODE_MINUTES": ("verification", "code_minutes", int),
+    "PIRIGHTS_IDENTITY_ASSERTION_SECRET": ("verification", "identity_assertion_secret", str),
+    "PIRIGHTS_SMS_WEBHOOK_URL": ("sms", "webhook_url", str),
+    "PIRIGHTS_SMS_WEBHOOK_SECRET": ("sms", "webhook_secret", str),
 }
 
 

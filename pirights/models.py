@@ -13,6 +13,7 @@ from pirights.deadlines.models import Extension
 from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken
+from pirights.verification.models import VerificationCode
 
 __all__ = [
     "AuditEvent",
@@ -31,4 +32,5 @@ __all__ = [
     "Request",
     "Staff",
     "StaffToken",
+    "VerificationCode",
 ]

@@ -12,6 +12,7 @@ from pirights.deadlines.models import Extension
 from pirights.deadlines.runtime import book
 from pirights.errors import Conflict, Invalid, PreconditionFailed
 from pirights.extensions import db
+from pirights.requests import hooks
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
 from pirights.requests.present import iso_local
@@ -75,6 +76,8 @@ def extend_request(reference: str, days: int, reason: str, staff: Staff) -> Requ
                     "extensions": len(earlier) + 1,
                 },
             )
+            for extended in hooks.on_extended:
+                extended(s, req, req.extensions[-1], staff, now)
     except StaleDataError:
         raise PreconditionFailed(
             "Someone else changed the request at the same moment; fetch it again and retry."

@@ -24,6 +24,13 @@ Signatures (s = the unit of work's Session, req = the Request, now = the instant
 - list_loaders: loader options (selectinload...) the staff list adds so that `present`
   hooks run no per-row query.
 - pii_erasers(s, req) -> None: erase the feature's PII of a purged request.
+- on_submitted(s, req, data, actor, now) -> dict: intake only, after `request.created` is
+  recorded: sees the validated submission (with the fields features add to the §4.1 body,
+  such as `identity_assertion`) and who sent it (`requester` for the public API and form);
+  may refuse with a DomainError (then nothing is created); returns extra keys of the
+  intake answer.
+- on_extended(s, req, extension, staff, now) -> None: the due date was extended.
+- on_message_sent(s, req, message, staff, now) -> None: staff wrote to the requester.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ present: list[Callable[..., dict[str, Any]]] = []
 list_filters: list[tuple[str, Callable[..., Any]]] = []
 list_loaders: list[Any] = []
 pii_erasers: list[Callable[..., None]] = []
+on_submitted: list[Callable[..., dict[str, Any]]] = []
+on_extended: list[Callable[..., None]] = []
+on_message_sent: list[Callable[..., None]] = []
 
 
 def register(hook: list, fn: Any) -> None:

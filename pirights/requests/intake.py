@@ -156,6 +156,8 @@ def submit(
                     "content_refs": len(data.get("content_refs") or []),
                 },
             )
+            for submitted in hooks.on_submitted:
+                answer.update(submitted(s, req, data, actor, now))
             if key_hash is not None:
                 s.add(
                     IdempotencyRecord(

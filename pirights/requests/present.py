@@ -196,6 +196,7 @@ def for_requester(req: Request) -> dict[str, Any]:
         "due_at": iso_local(req, req.due_at),
         "messages": _timeline(req),
         "outcome": outcome(req),
+        "identity_verified": req.identity_verified,
     }
 
 

@@ -57,6 +57,13 @@ class RequestInSchema(Schema):
     )
     jurisdiction = fields.String(validate=validate.Length(min=1, max=16))
     locale = fields.String(validate=validate.OneOf(("zh-CN", "en")))
+    identity_assertion = fields.String(
+        validate=validate.Length(min=1, max=4096),
+        metadata={
+            "description": "HS256 JWT from the provider's app proving requester.account_id "
+            "(SPEC §12.1); a valid one creates the request verified"
+        },
+    )
 
     @validates_schema
     def _complaints_need_content(self, data, **_kwargs):
@@ -87,6 +94,15 @@ class IntakeOutSchema(Schema):
     type = fields.String()
     received_at = fields.String(metadata={"format": "date-time"})
     due_at = fields.String(metadata={"format": "date-time"})
+    identity_verified = fields.Boolean()
+    verification_channel = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["email", "sms", None],
+            "description": "where the one-time code was sent; null when verified or when "
+            "no code can be sent (no email and no SMS gateway)",
+        },
+    )
 
 
 class MessageOutSchema(Schema):
@@ -119,6 +135,7 @@ class PublicStatusSchema(Schema):
     due_at = fields.String(metadata={"format": "date-time"})
     messages = fields.List(fields.Nested(MessageOutSchema))
     outcome = fields.Nested(OutcomeSchema, allow_none=True)
+    identity_verified = fields.Boolean()
 
 
 class MessageInSchema(Schema):
@@ -159,6 +176,17 @@ class ExtensionOutSchema(Schema):
 
     days = fields.Integer()
     reason = fields.String(metadata={"description": "free text." + MASKED_NOTE})
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class DeliverySchema(Schema):
+    """One message queued for the requester and what became of it (§12.2)."""
+
+    kind = fields.String()
+    channel = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "sent", "failed"]})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
     at = fields.String(metadata={"format": "date-time"})
 
 
@@ -256,6 +284,10 @@ class RequestOutSchema(RequestSummarySchema):
     notes = fields.List(
         fields.Nested(NoteOutSchema),
         metadata={"description": "internal notes, oldest first; absent for auditors"},
+    )
+    deliveries = fields.List(
+        fields.Nested(DeliverySchema),
+        metadata={"description": "messages queued for the requester and what became of them"},
     )
 
 

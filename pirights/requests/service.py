@@ -242,6 +242,8 @@ def send_message(reference: str, body: str, staff: Staff) -> Request:
             request_ref=req.reference,
             data={"message_id": msg.id, "length": len(body)},
         )
+        for sent in hooks.on_message_sent:
+            sent(s, req, msg, staff, now)
     return req
 
 

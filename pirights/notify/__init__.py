@@ -1,0 +1,29 @@
+"""Telling the requester (SPEC §12.2): emails at each step and one-time codes by SMS.
+
+Messages are rendered in the request's language and queued in the outbox by the unit of
+work that caused them; `pirights worker` sends them.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+# Holds the email templates only; it has no routes.
+templates = Blueprint("notify", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    """Read the SMS settings, register the sms channel and plug into the request lifecycle."""
+    from pirights.notify import deliveries, service, settings, sms
+    from pirights.outbox.worker import register_transport
+    from pirights.requests import hooks
+
+    app.extensions["pirights_notify"] = settings.load(app.config["PIRIGHTS"].raw)
+    app.register_blueprint(templates)
+
+    register_transport("sms", sms.transport)
+    hooks.register(hooks.after_transition, service.after_transition)
+    hooks.register(hooks.on_extended, service.on_extended)
+    hooks.register(hooks.on_message_sent, service.on_message_sent)
+    hooks.register(hooks.present, deliveries.present)
+    hooks.register(hooks.list_loaders, deliveries.LIST_LOADER)

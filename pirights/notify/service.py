@@ -1,0 +1,162 @@
+"""Queue the requester's emails and texts in the cause's unit of work (SPEC §12.2).
+
+Each function renders the message now, in the request's language, and adds it to the
+outbox; the worker sends it after the cause commits. A requester without an email address
+gets no email (a code may still go by SMS). Messages never carry the tracking token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from pirights.deadlines.runtime import book
+from pirights.intake_form import texts
+from pirights.notify import render
+from pirights.outbox.models import OutboxMessage
+from pirights.outbox.service import enqueue
+from pirights.requests.models import Request
+
+PREFIX = "requester."
+
+
+def sms_configured() -> bool:
+    """True when an SMS gateway is set up, so phone-only requesters can get codes."""
+    settings = current_app.extensions.get("pirights_notify")
+    return bool(settings and settings.sms_url)
+
+
+def _common(req: Request) -> dict[str, Any]:
+    """What every requester email shows: the greeting's name and the request."""
+    type_text = texts.TYPE_TEXTS.get(req.type)
+    return {
+        "name": req.requester_name,
+        "type_title": type_text.title if type_text else req.type,
+    }
+
+
+def _date(req: Request, moment: datetime, locale: str) -> str:
+    """A due date as the requester's locale writes the local day."""
+    return render.local_date(moment, book().timezone(req.jurisdiction), locale)
+
+
+def queue_email(
+    s: Session, req: Request, kind: str, now: datetime, **context: Any
+) -> OutboxMessage | None:
+    """Render `kind` for this request's requester and queue it; None without an address."""
+    if not req.requester_email:
+        return None
+    locale = render.babel_locale(req.locale)
+    with_dates = {
+        k: _date(req, v, locale) if isinstance(v, datetime) else v for k, v in context.items()
+    }
+    content = render.email(kind, locale, req.reference, **_common(req), **with_dates)
+    return enqueue(
+        s,
+        kind=PREFIX + kind,
+        channel="email",
+        payload={"to": req.requester_email, **content},
+        now=now,
+        request_id=req.id,
+        request_ref=req.reference,
+    )
+
+
+def receipt(
+    s: Session, req: Request, now: datetime, code: str | None = None, minutes: int = 0
+) -> OutboxMessage | None:
+    """The receipt: reference, due date, what happens next and, when given, the code."""
+    return queue_email(s, req, "receipt", now, due_date=req.due_at, code=code, minutes=minutes)
+
+
+def code(
+    s: Session, req: Request, channel: str, code_text: str, minutes: int, now: datetime
+) -> OutboxMessage | None:
+    """A (new) one-time code by email or, for phone-only requesters, by SMS."""
+    if channel == "email":
+        return queue_email(s, req, "code", now, code=code_text, minutes=minutes)
+    if channel == "sms" and req.requester_phone and sms_configured():
+        text = render.sms_code(render.babel_locale(req.locale), req.reference, code_text, minutes)
+        return enqueue(
+            s,
+            kind=PREFIX + "code",
+            channel="sms",
+            payload={"to": req.requester_phone, "text": text},
+            now=now,
+            request_id=req.id,
+            request_ref=req.reference,
+        )
+    return None
+
+
+def info_requested(s: Session, req: Request, message: str, now: datetime) -> None:
+    """Staff asked the requester for information (`request_info`)."""
+    queue_email(s, req, "info_requested", now, message=message)
+
+
+def extension_notice(
+    s: Session, req: Request, new_due_at: datetime, reason: str, now: datetime
+) -> None:
+    """The due date moved later, with the reason (§3.5)."""
+    queue_email(s, req, "extension", now, due_date=new_due_at, reason=reason)
+
+
+def staff_message(s: Session, req: Request, body: str, now: datetime) -> None:
+    """A message from staff, also shown on the status page."""
+    queue_email(s, req, "message", now, message=body)
+
+
+def completed(s: Session, req: Request, now: datetime) -> None:
+    """The outcome of a completed request: result, resolution and a partial result's reason."""
+    result = req.outcome_result or "fulfilled"
+    queue_email(
+        s,
+        req,
+        "completed",
+        now,
+        result_text=texts.RESULT_TEXTS.get(result, ""),
+        resolution=req.resolution or "",
+        reason=req.outcome_reason,
+    )
+
+
+def refused(s: Session, req: Request, now: datetime) -> None:
+    """A refusal: the reason, the legal basis in words and the right to complain or sue."""
+    basis = req.legal_basis or "other"
+    queue_email(
+        s,
+        req,
+        "refused",
+        now,
+        reason=req.outcome_reason or "",
+        legal_basis=basis,
+        legal_basis_text=texts.LEGAL_BASIS_TEXTS.get(basis, basis),
+        rights_notice=texts.RIGHTS_NOTICE,
+    )
+
+
+# --- lifecycle hooks (pirights.requests.hooks) ------------------------------------------
+
+
+def after_transition(s, req, action_name, fields, staff, now) -> dict[str, Any]:
+    """Tell the requester what a staff action means for them; adds nothing to the audit."""
+    if action_name == "request_info":
+        info_requested(s, req, fields["message"], now)
+    elif action_name == "complete":
+        completed(s, req, now)
+    elif action_name == "refuse":
+        refused(s, req, now)
+    return {}
+
+
+def on_extended(s, req, extension, staff, now) -> None:
+    """Hook: the due date was extended."""
+    extension_notice(s, req, extension.new_due_at, extension.reason, now)
+
+
+def on_message_sent(s, req, message, staff, now) -> None:
+    """Hook: staff wrote to the requester."""
+    staff_message(s, req, message.body, now)
