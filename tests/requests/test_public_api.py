@@ -18,7 +18,16 @@ def test_intake_accepts_every_type(client, rtype):
     resp = client.post(URL, json=valid_request(type=rtype, content_refs=refs))
     assert resp.status_code == 201
     body = resp.get_json()
-    assert set(body) == {"reference", "tracking_token", "status", "type", "received_at", "due_at"}
+    assert set(body) == {
+        "reference",
+        "tracking_token",
+        "status",
+        "type",
+        "received_at",
+        "due_at",
+        "identity_verified",  # §12.1: where the one-time code went
+        "verification_channel",
+    }
     assert body["status"] == "received" and body["type"] == rtype
     assert body["reference"].startswith("PIR-") and len(body["reference"]) == 15
 

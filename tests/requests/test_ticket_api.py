@@ -135,9 +135,14 @@ def test_viewing_is_audited(client, submit, auth):
     headers = auth("agent")
     client.get(f"{BASE}/{ref}", headers=headers)
     events = client.get(f"{BASE}/{ref}/events", headers=headers).get_json()["items"]
-    assert [e["action"] for e in events] == ["request.created", "request.viewed"]
-    assert events[1]["actor"] == "staff:agent"
-    assert events[1]["seq"] > events[0]["seq"]
+    # identity.code_sent: the public submission's one-time code (§12.1)
+    assert [e["action"] for e in events] == [
+        "request.created",
+        "identity.code_sent",
+        "request.viewed",
+    ]
+    assert events[2]["actor"] == "staff:agent"
+    assert events[2]["seq"] > events[1]["seq"] > events[0]["seq"]
 
 
 def test_stale_if_match_is_412(client, submit, auth):
