@@ -116,6 +116,20 @@ def parse_message(form: Mapping[str, str]) -> tuple[str | None, dict[str, list]]
         return None, {"message": [friendly("message", m) for m in _flatten(exc.messages_dict)]}
 
 
+def parse_code(form: Mapping[str, str]) -> tuple[str | None, dict[str, list]]:
+    """A one-time code validated like the API's (six digits), or errors under `code`."""
+    from pirights.verification.schemas import CodeInSchema
+
+    # People paste codes with spaces ("123 456"); those are not part of the code.
+    code = "".join(form.get("code", "").split())
+    try:
+        return CodeInSchema().load({"code": code})["code"], {}
+    except ValidationError:
+        if not code:
+            return None, {"code": [_("Enter the code we sent you.")]}
+        return None, {"code": [_("Enter the 6 digits of the code we sent you.")]}
+
+
 def parse_withdrawal(form: Mapping[str, str]) -> tuple[str | None, dict[str, list]]:
     """The optional reason of a confirmed withdrawal, or errors (the confirmation is required)."""
     errors: dict[str, list[str]] = {}

@@ -17,6 +17,7 @@ from flask import (
     current_app,
     flash,
     get_flashed_messages,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,6 +35,7 @@ from pirights.intake_form import forms, texts
 from pirights.intake_form.locale import html_lang, page_language, remember_choice
 from pirights.requests import intake, present, service
 from pirights.requests.lifecycle import AWAITING, TERMINAL
+from pirights.verification import service as verification
 
 bp = Blueprint(
     "intake_form",
@@ -231,6 +233,7 @@ def _status_context(req) -> dict[str, Any]:
         "awaiting": view["status"] == AWAITING,
         "open": view["status"] not in TERMINAL,
         "notices": get_flashed_messages(),
+        "verification": verification.state(req),
     }
 
 
@@ -290,6 +293,58 @@ def status_withdraw():
     except NotFound:
         return redirect(url_for("intake_form.status_lookup"), 303)
     flash("withdrawn")
+    return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.post("/status/verify")
+def status_verify():
+    """The requester enters the one-time code we sent them (§12.1)."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    code, errors = forms.parse_code(request.form)
+    if errors:
+        return _show_status(422, errors, {"code": request.form.get("code", "")})
+    try:
+        verification.verify(*tracked, code)
+    except verification.WrongCode as exc:
+        if exc.tries_left:
+            message = _("This code is wrong. You can try %(n)s more times.", n=exc.tries_left)
+        else:
+            message = _("This code is wrong and no longer works. Ask for a new code.")
+        return _show_status(422, {"code": [message]})
+    except Conflict:
+        return _show_status(409, {"code": [_("This code no longer works. Ask for a new code.")]})
+    except NotFound:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    flash("verified")
+    return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.post("/status/code")
+def status_new_code():
+    """Send the requester a new one-time code (at most one a minute, five a day)."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    try:
+        verification.resend(*tracked)
+    except verification.TooManyCodes as exc:
+        wait = int(exc.headers.get("Retry-After", "60"))
+        message = _("You can ask for a new code in %(n)s seconds.", n=wait)
+        if wait > 120:
+            message = _(
+                "You have asked for many codes today. Try again in %(n)s minutes.",
+                n=(wait + 59) // 60,
+            )
+        response = make_response(_show_status(429, {"code": [message]}))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    except Conflict:
+        return _show_status(409, {"code": [_("No new code can be sent for this request.")]})
+    except NotFound:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    flash("code_sent")
     return redirect(url_for("intake_form.status_page"), 303)
 
 
