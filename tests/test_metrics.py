@@ -89,7 +89,8 @@ def test_http_outbox_and_request_figures(app, client, clock, submit):
         ]
         == 2
     )
-    assert got[("pirights_outbox_due", (("kind", "requester.receipt"),))] == 3
+    # Three queued here and the two submissions' own receipts (§12.2).
+    assert got[("pirights_outbox_due", (("kind", "requester.receipt"),))] == 5
     assert got[("pirights_outbox_oldest_due_age_seconds", (("kind", "requester.receipt"),))] == 120
     assert got[("pirights_requests_open", (("status", "received"), ("type", "delete")))] == 1
     assert got[("pirights_requests_open", (("status", "received"), ("type", "access")))] == 1
