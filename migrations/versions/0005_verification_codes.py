@@ -36,9 +36,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_codes")),
     )
-    op.create_index(
-        "ix_verification_codes_request", "verification_codes", ["request_id", "id"]
-    )
+    op.create_index("ix_verification_codes_request", "verification_codes", ["request_id", "id"])
 
 
 def downgrade() -> None:
