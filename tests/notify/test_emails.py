@@ -190,8 +190,6 @@ def test_the_staff_detail_lists_deliveries(smtp, app, client, submit, auth, work
             "last_error": None,
             "at": "2026-09-30T10:00:00+08:00",
         }
-    listed = client.get(STAFF, headers=auth("agent")).get_json()["items"]
-    assert listed[0]["deliveries"][0]["status"] == "sent"
 
 
 def test_a_requester_without_email_gets_no_email(app, client, work):
