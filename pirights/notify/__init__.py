@@ -25,5 +25,4 @@ def init_app(app: Flask) -> None:
     hooks.register(hooks.after_transition, service.after_transition)
     hooks.register(hooks.on_extended, service.on_extended)
     hooks.register(hooks.on_message_sent, service.on_message_sent)
-    hooks.register(hooks.present, deliveries.present)
-    hooks.register(hooks.list_loaders, deliveries.LIST_LOADER)
+    hooks.register(hooks.present_detail, deliveries.present)

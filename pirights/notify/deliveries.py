@@ -5,24 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import selectinload
-
 from pirights.notify.models import KIND_PREFIX
-from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import Request
 from pirights.requests.present import iso_local
-
-# The list eager-loads deliveries without their (encrypted) payloads: one query per page.
-LIST_LOADER = selectinload(Request.deliveries).load_only(  # type: ignore[attr-defined]
-    OutboxMessage.kind,
-    OutboxMessage.channel,
-    OutboxMessage.status,
-    OutboxMessage.attempts,
-    OutboxMessage.last_error,
-    OutboxMessage.created_at,
-    OutboxMessage.sent_at,
-    OutboxMessage.updated_at,
-)
 
 
 def present(req: Request, now: datetime, masked: bool) -> dict[str, Any]:

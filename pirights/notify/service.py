@@ -11,14 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from pirights.deadlines.runtime import book
-from pirights.intake_form import texts
-from pirights.notify import render
+from pirights.notify import render, words
 from pirights.outbox.models import OutboxMessage
 from pirights.outbox.service import enqueue
 from pirights.requests.models import Request
+from pirights.requests.present import LEGAL_BASIS_TEXT, RIGHTS_NOTICE
 
 PREFIX = "requester."
 
@@ -31,11 +32,7 @@ def sms_configured() -> bool:
 
 def _common(req: Request) -> dict[str, Any]:
     """What every requester email shows: the greeting's name and the request."""
-    type_text = texts.TYPE_TEXTS.get(req.type)
-    return {
-        "name": req.requester_name,
-        "type_title": type_text.title if type_text else req.type,
-    }
+    return {"name": req.requester_name, "type_title": words.TYPE_TITLES.get(req.type, req.type)}
 
 
 def _date(req: Request, moment: datetime, locale: str) -> str:
@@ -117,7 +114,7 @@ def completed(s: Session, req: Request, now: datetime) -> None:
         req,
         "completed",
         now,
-        result_text=texts.RESULT_TEXTS.get(result, ""),
+        result_text=words.RESULT_TEXTS.get(result, ""),
         resolution=req.resolution or "",
         reason=req.outcome_reason,
     )
@@ -133,8 +130,9 @@ def refused(s: Session, req: Request, now: datetime) -> None:
         now,
         reason=req.outcome_reason or "",
         legal_basis=basis,
-        legal_basis_text=texts.LEGAL_BASIS_TEXTS.get(basis, basis),
-        rights_notice=texts.RIGHTS_NOTICE,
+        # requests.present's English is the catalog's msgid (the form translates the same).
+        legal_basis_text=lazy_gettext(LEGAL_BASIS_TEXT.get(basis, basis)),
+        rights_notice=lazy_gettext(RIGHTS_NOTICE),
     )
 
 

@@ -31,6 +31,8 @@ Signatures (s = the unit of work's Session, req = the Request, now = the instant
   intake answer.
 - on_extended(s, req, extension, staff, now) -> None: the due date was extended.
 - on_message_sent(s, req, message, staff, now) -> None: staff wrote to the requester.
+- present_detail(req, now, masked) -> dict: extra keys of the staff detail only (the list
+  leaves them out, so they cost the list nothing).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ pii_erasers: list[Callable[..., None]] = []
 on_submitted: list[Callable[..., dict[str, Any]]] = []
 on_extended: list[Callable[..., None]] = []
 on_message_sent: list[Callable[..., None]] = []
+present_detail: list[Callable[..., dict[str, Any]]] = []
 
 
 def register(hook: list, fn: Any) -> None:

@@ -181,6 +181,8 @@ def for_staff(
     }
     if detail:
         body.update(conversation(req, masked))
+        for extra in hooks.present_detail:
+            body.update(extra(req, now, masked))
     for extra in hooks.present:
         body.update(extra(req, now, masked))
     return body
