@@ -27,6 +27,11 @@ COMPLAINT_REMEDIATION_OVERDUE = "complaint.remediation_overdue"
 NOTIFICATION_SENT = "notification.sent"
 NOTIFICATION_FAILED = "notification.failed"
 
+# Identity verification of requesters (pirights.verification)
+IDENTITY_CODE_SENT = "identity.code_sent"
+IDENTITY_CODE_FAILED = "identity.code_failed"
+IDENTITY_VERIFIED = "identity.verified"
+
 # Complaints and the blocklist (pirights.complaints)
 COMPLAINT_MEASURE_RECORDED = "complaint.measure_recorded"
 COMPLAINT_REMEDIATED = "complaint.remediated"

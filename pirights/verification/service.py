@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
 from pirights.errors import Conflict, DomainError, Invalid, NotFound
@@ -91,7 +92,7 @@ def _issue(s: Session, req: Request, channel: str, cause: str, now: datetime, ac
     record(
         s,
         actor=actor,
-        action="identity.code_sent",
+        action=actions.IDENTITY_CODE_SENT,
         request_ref=req.reference,
         data={"channel": channel},
     )
@@ -122,7 +123,7 @@ def on_submitted(s: Session, req: Request, data: dict, actor: str, now: datetime
         record(
             s,
             actor=actor,
-            action="identity.verified",
+            action=actions.IDENTITY_VERIFIED,
             request_ref=req.reference,
             data={"method": "account_login"},
         )
@@ -212,7 +213,7 @@ def verify(reference: str, token: str | None, code: str) -> Request:
             record(
                 s,
                 actor="requester",
-                action="identity.verified",
+                action=actions.IDENTITY_VERIFIED,
                 request_ref=req.reference,
                 data={"method": req.identity_method},
             )
@@ -223,7 +224,7 @@ def verify(reference: str, token: str | None, code: str) -> Request:
         record(
             s,
             actor="requester",
-            action="identity.code_failed",
+            action=actions.IDENTITY_CODE_FAILED,
             request_ref=req.reference,
             data={"tries_left": row.tries_left},
         )
