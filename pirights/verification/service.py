@@ -153,9 +153,13 @@ def _load(s: Session, reference: str, token: str | None) -> Request:
 def _check_open_unverified(req: Request) -> None:
     """409 when there is nothing left to verify."""
     if req.identity_verified:
-        raise Conflict("Your identity is already verified for this request.")
+        raise Conflict(
+            "Your identity is already verified for this request.", slug="already-verified"
+        )
     if req.status in lc.TERMINAL:
-        raise Conflict(f"This request is {req.status}; there is nothing left to verify.")
+        raise Conflict(
+            f"This request is {req.status}; there is nothing left to verify.", slug="request-closed"
+        )
 
 
 def _latest(s: Session, req: Request) -> VerificationCode | None:
@@ -201,11 +205,13 @@ def verify(reference: str, token: str | None, code: str) -> Request:
         row = _latest(s, req)
         ask = "Ask for a new code."
         if row is None:
-            raise Conflict(f"No verification code was sent for this request. {ask}")
+            raise Conflict(f"No verification code was sent for this request. {ask}", slug="no-code")
         if row.state == SPENT or row.tries_left <= 0:
-            raise Conflict(f"This code was entered wrongly too many times. {ask}")
+            raise Conflict(
+                f"This code was entered wrongly too many times. {ask}", slug="code-used-up"
+            )
         if row.state != ACTIVE or now >= row.expires_at:
-            raise Conflict(f"This code has expired. {ask}")
+            raise Conflict(f"This code has expired. {ask}", slug="code-expired")
         if codes.matches(cipher().blind_index, req.id, code, row.code_hash):
             row.state = USED
             req.identity_verified, req.identity_method = True, METHODS[row.channel]
@@ -248,7 +254,8 @@ def resend(reference: str, token: str | None) -> dict[str, Any]:
         if channel is None:
             raise Conflict(
                 "No code can be sent for this request: it has no email address and no SMS "
-                "gateway is configured. The privacy team will verify your identity another way."
+                "gateway is configured. The privacy team will verify your identity another way.",
+                slug="no-code-channel",
             )
         sent = s.execute(
             select(VerificationCode.created_at, VerificationCode.cause).where(
