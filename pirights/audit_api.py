@@ -48,6 +48,7 @@ class EventListSchema(Schema):
 @blp.response(200, EventListSchema)
 def request_events(reference):
     """List a request's audit events, oldest first."""
+    service.catch_up()  # an event accepted a moment ago may still wait for its seq
     ref = load(db.session, reference).reference
     rows = db.session.scalars(
         select(AuditEvent)
@@ -111,6 +112,9 @@ class VerifySchema(Schema):
     ok = fields.Boolean()
     events = fields.Integer()
     first_bad_seq = fields.Integer()
+    pending = fields.Integer(
+        metadata={"description": "events accepted but not yet sequenced (only when any)"}
+    )
 
 
 @blp.route("/audit/export")
@@ -165,6 +169,11 @@ def audit_export(args):
 def audit_verify():
     """Verify the stored chain: {"ok": true, "events": n} or {"ok": false, "first_bad_seq": n}."""
     verdict = service.verify_stored_chain()
-    if verdict.ok:
-        return {"ok": True, "events": verdict.events}
-    return {"ok": False, "first_bad_seq": verdict.first_bad_seq}
+    answer = (
+        {"ok": True, "events": verdict.events}
+        if verdict.ok
+        else {"ok": False, "first_bad_seq": verdict.first_bad_seq}
+    )
+    if verdict.pending:
+        answer["pending"] = verdict.pending
+    return answer

@@ -1,4 +1,4 @@
-"""`pirights audit ...` commands (SPEC §6): export, verify, keygen."""
+"""`pirights audit ...` commands (SPEC §6): export, verify, sequence, keygen."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Progress(cli_app.Progress):
 
 @click.group("audit")
 def audit_group() -> None:
-    """Audit trail: export, verify, signing keys."""
+    """Audit trail: export, verify, sequence, signing keys."""
 
 
 @app_command(audit_group, "export")
@@ -132,9 +132,23 @@ def verify_command(file: Path | None, key_file: Path | None, manifest: Path | No
     if not verdict.ok:
         click.echo(f"FAILED first bad seq {verdict.first_bad_seq} ({verdict.why})")
         sys.exit(1)
-    click.echo(f"OK {verdict.events} events")
+    waiting = f" ({verdict.pending} more accepted, not yet sequenced)" if verdict.pending else ""
+    click.echo(f"OK {verdict.events} events{waiting}")
     if key_file is not None:
         click.echo("manifest signature valid; file hash, count and last hash match")
+
+
+@audit_group.command("sequence")
+def sequence_command() -> None:
+    """Sequence every accepted event still waiting for its seq (e.g. after a crash)."""
+    from pirights.audit import sequencer
+    from pirights.audit.service import engine
+
+    with _app().app_context():
+        moved = sequencer.catch_up(engine())
+        with engine().connect() as conn:
+            left = sequencer.pending_count(conn)
+    click.echo(f"sequenced {moved} events, {left} waiting")
 
 
 @audit_group.command("keygen")

@@ -1,26 +1,33 @@
-"""Append events to the hash chain inside the caller's transaction (SPEC §6)."""
+"""Record audit events inside the caller's transaction (SPEC §6).
+
+On PostgreSQL an event is *accepted* in the change's own transaction (a row of
+`audit_pending`, no shared lock) and *sequenced* into the chain right after that
+transaction commits (sequencer.py). On SQLite, where transactions run one at a time
+anyway, it is appended to the chain inline, in the change's transaction.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from pirights import clock
+from pirights.audit import sequencer
 from pirights.audit.chain import STORED_COLUMNS as COLUMNS
-from pirights.audit.chain import canonical, hash_parts, stored_event
-from pirights.audit.models import AuditEvent, AuditHead
+from pirights.audit.chain import stored_event
+from pirights.audit.models import AuditEvent, AuditPending
+from pirights.audit.sequencer import HEAD_ID, format_at
 
-HEAD_ID = 1
+__all__ = ["HEAD_ID", "as_dict", "format_at", "record", "record_many"]
 
-
-def format_at(moment: datetime) -> str:
-    """UTC with microseconds and a Z, as §6 prescribes."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+log = logging.getLogger(__name__)
+# session.info key: this transaction accepted events that need sequencing once committed
+ACCEPTED = "pirights.audit.accepted"
 
 
 def record(
@@ -30,9 +37,9 @@ def record(
     action: str,
     request_ref: str | None = None,
     data: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event; commits or rolls back with the caller's change."""
-    (row,) = record_many(session, [(actor, action, request_ref, data)], orm=True)
+) -> dict[str, Any]:
+    """Record one event; it commits or rolls back with the caller's change."""
+    (row,) = record_many(session, [(actor, action, request_ref, data)])
     return row
 
 
@@ -41,70 +48,63 @@ def record_many(
     events: Sequence[tuple[str, str, str | None, Mapping[str, Any] | None]],
     *,
     orm: bool = False,
-) -> list[Any]:
-    """Append several (actor, action, request_ref, data) events under one head lock.
+) -> list[dict[str, Any]]:
+    """Record several (actor, action, request_ref, data) events in the caller's transaction.
+
+    Returns the rows written: the chained events (with seq and hash) where they were
+    appended inline, the accepted ones (without) where they wait for the sequencer.
+    `orm` is accepted for compatibility and changes nothing.
+    """
+    del orm
+    items = [(a, b, ref, sequencer.data_text(data)) for a, b, ref, data in events]
+    if not items:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        return append_inline(session, items)
+    accepted_at = format_at(clock.now())
+    rows = [
+        dict(zip(sequencer.PENDING_COLUMNS, (*item, accepted_at), strict=True)) for item in items
+    ]
+    conn = session.connection()
+    sequencer.insert_rows(conn, AuditPending.__table__, sequencer.PENDING_COLUMNS, rows)
+    session.info[ACCEPTED] = True
+    return rows
+
+
+def append_inline(session: Session, items: Sequence[sequencer.Item]) -> list[dict[str, Any]]:
+    """Append to the chain in the caller's transaction, holding the head row to COMMIT.
 
     The change's own rows are flushed first so every transaction takes its row locks
     in the same order (the changed rows, then the chain head) and cannot deadlock.
-    The head row lock is the one serialised step of the whole system; batching many
-    events into one lock, one multi-row INSERT and one head UPDATE keeps it short.
-    With `orm`, rows are added as ORM objects (and returned); otherwise they are
-    inserted with one Core statement and returned as dicts.
+    This is the whole story on SQLite; on PostgreSQL it would serialise every writer
+    (bench/audit_append.py measures it as the `inline` design).
     """
     session.flush()
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one()
-    # `at` never goes backwards along the chain, so a time window is a seq range.
-    at = max(format_at(clock.now()), head.at)
-    seq, prev = head.seq, head.hash
-    rows: list[dict[str, Any]] = []
-    for actor, action, request_ref, data in events:
-        seq += 1
-        # Round-trip once so `data` holds JSON values only (tuples become lists, keys
-        # strings), then hash the canonical text by concatenation (chain.hash_parts).
-        data_text = canonical(json.loads(canonical(dict(data or {}))))
-        digest = hash_parts(prev, seq, at, actor, action, request_ref, data_text)
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "request_ref": request_ref,
-                "data": data_text,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        prev = digest
-    if not rows:
-        return []
-    if orm:
-        out: list[Any] = [AuditEvent(**r) for r in rows]
-        session.add_all(out)
-    else:
-        _insert_many(session, rows)
-        out = rows
-    head.seq, head.hash, head.at = seq, prev, at
-    session.flush()
-    return out
+    return sequencer.append(session.connection(), items)
 
 
-def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert a batch of events: COPY on PostgreSQL (same connection, same transaction),
-    an executemany INSERT elsewhere."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or len(rows) < 50:
-        session.execute(insert(AuditEvent), rows)
+@event.listens_for(Session, "after_commit")
+def _sequence_after_commit(session: Session) -> None:
+    """Sequence the events this transaction accepted, now that they are committed.
+
+    The change and its event are durable already; if sequencing fails here (the
+    database went away), the event waits in the queue for the next sequencer, so the
+    error is logged, not raised into a caller whose change did commit.
+    """
+    if not session.info.pop(ACCEPTED, False):
         return
-    driver = connection.connection.driver_connection
-    with (
-        driver.cursor() as cur,
-        cur.copy(f"COPY audit_events ({', '.join(COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in COLUMNS])
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    try:
+        sequencer.sequence_pending(engine)
+    except Exception as exc:  # see the docstring: the change committed
+        log.warning("audit events left queued for the next sequencer: %s", type(exc).__name__)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_accepted(session: Session) -> None:
+    """A rolled-back transaction's accepted events are gone with it: nothing to sequence."""
+    session.info.pop(ACCEPTED, None)
 
 
 def as_dict(row: AuditEvent) -> dict[str, Any]:

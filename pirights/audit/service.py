@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy.engine import Engine
 
 from pirights import clock
-from pirights.audit import export, signing
+from pirights.audit import export, sequencer, signing
 from pirights.audit.recorder import format_at
 from pirights.audit.verify import Verdict, verify_database
 from pirights.extensions import db
@@ -34,8 +34,10 @@ def begin_export(
     """One unit of work: fix the export's window and record `audit.exported`.
 
     The event is committed before any byte is produced, because a streamed response
-    outlives the view: an export that is interrupted half-way is still on record.
+    outlives the view: an export that is interrupted half-way is still on record. Events
+    still waiting for the sequencer are sequenced first, so the export misses none.
     """
+    catch_up()
     with db.unit_of_work() as s:
         return export.start_export(
             s,
@@ -95,12 +97,18 @@ def sign_export(
     return sign_summary(summary, fmt=fmt, window=window, key=key), summary
 
 
-def verify_stored_chain(tick: Callable[[int], None] | None = None) -> Verdict:
-    """Verify the database's chain, batch by batch on the engine.
+def catch_up() -> int:
+    """Sequence every event still waiting, before a read that needs the whole chain.
 
     The request's own read transaction (authentication) ends first: on SQLite it holds
-    the write lock, which the verifier's batches would otherwise wait for.
+    the write lock, which the sequencer's and verifier's transactions would wait for.
     """
     if db.session.in_transaction():
         db.session.commit()
+    return sequencer.catch_up(engine())
+
+
+def verify_stored_chain(tick: Callable[[int], None] | None = None) -> Verdict:
+    """Verify the database's chain (every waiting event sequenced first), batch by batch."""
+    catch_up()
     return verify_database(engine(), tick)

@@ -16,7 +16,7 @@ from pirights.audit import standalone
 from pirights.audit.chain import GENESIS, walk_rows
 from pirights.audit.export import iter_batches
 from pirights.audit.models import AuditHead
-from pirights.audit.recorder import HEAD_ID
+from pirights.audit.sequencer import HEAD_ID, pending_count
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Verdict:
     events: int
     first_bad_seq: int | None = None
     why: str = ""
+    pending: int = 0  # events accepted but not yet sequenced (not part of the chain yet)
 
     @property
     def ok(self) -> bool:
@@ -37,28 +38,32 @@ def verify_database(engine: Engine, tick: Callable[[int], None] | None = None) -
     """Walk the stored chain up to the head read at the start (later appends are ignored).
 
     Beyond the hashes: seq must start at 1, and the head row must name the last event,
-    so a deleted first or last event is caught as well as one in the middle.
+    so a deleted first or last event is caught as well as one in the middle. Events still
+    waiting for the sequencer are counted, not sequenced: this only reads (a replica too).
     """
     with engine.connect() as conn:
         head = conn.execute(
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
         ).one_or_none()
+        pending = pending_count(conn)
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     # closed at once, so a cursor left open by an early verdict does not hold its snapshot
     with closing(iter_batches(engine, 1, head_seq, cursor=True)) as batches:
         walk = walk_rows(itertools.chain.from_iterable(batches), tick=tick)
     count, bad = walk.count, walk.bad
     if walk.first_seq is not None and walk.first_seq != 1:
-        return Verdict(count, 1, "the chain does not start at seq 1")
+        return Verdict(count, 1, "the chain does not start at seq 1", pending)
     if bad is not None:
-        return Verdict(count, bad, "hash chain broken")
+        return Verdict(count, bad, "hash chain broken", pending)
     last_seq = walk.last_seq or 0
     last_hash = walk.last_hash or GENESIS
     if last_seq != head_seq:
-        return Verdict(count, min(last_seq, head_seq) + 1, "events missing before the head")
+        return Verdict(
+            count, min(last_seq, head_seq) + 1, "events missing before the head", pending
+        )
     if last_hash != head_hash:
-        return Verdict(count, max(last_seq, 1), "the head does not match the last event")
-    return Verdict(count)
+        return Verdict(count, max(last_seq, 1), "the head does not match the last event", pending)
+    return Verdict(count, pending=pending)
 
 
 def verify_file(path: Path, tick: Callable[[int], None] | None = None) -> Verdict:
