@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -26,7 +26,8 @@ from pirights.audit.sequencer import HEAD_ID, format_at
 __all__ = ["HEAD_ID", "as_dict", "format_at", "record", "record_many"]
 
 log = logging.getLogger(__name__)
-# session.info key: this transaction accepted events that need sequencing once committed
+# session.info key: the connection of a transaction that accepted events, which need
+# sequencing once it has committed
 ACCEPTED = "pirights.audit.accepted"
 
 
@@ -67,7 +68,7 @@ def record_many(
     ]
     conn = session.connection()
     sequencer.insert_rows(conn, AuditPending.__table__, sequencer.PENDING_COLUMNS, rows)
-    session.info[ACCEPTED] = True
+    session.info[ACCEPTED] = conn
     return rows
 
 
@@ -91,12 +92,16 @@ def _sequence_after_commit(session: Session) -> None:
     database went away), the event waits in the queue for the next sequencer, so the
     error is logged, not raised into a caller whose change did commit.
     """
-    if not session.info.pop(ACCEPTED, False):
+    conn = session.info.pop(ACCEPTED, None)
+    if conn is None:
         return
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    # The session still holds its connection, its transaction committed: sequencing on it
+    # saves a pool checkout. If the session ran inside an outer transaction, use another.
+    bind: Connection | Engine = conn
+    if conn.closed or conn.in_transaction():
+        bind = conn.engine
     try:
-        sequencer.sequence_pending(engine)
+        sequencer.sequence_pending(bind)
     except Exception as exc:  # see the docstring: the change committed
         log.warning("audit events left queued for the next sequencer: %s", type(exc).__name__)
 

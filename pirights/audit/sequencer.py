@@ -145,29 +145,37 @@ def _move_batch(conn: Connection, batch: int) -> int:
     return len(taken)
 
 
-def sequence_pending(engine: Engine, *, wait: bool = False, batch: int = BATCH) -> int:
+def sequence_pending(bind: Engine | Connection, *, wait: bool = False, batch: int = BATCH) -> int:
     """Sequence every committed pending event; returns how many this call moved.
 
     Without `wait`, gives up at once when another process is sequencing: that one
     re-checks the queue after it releases (below), so it picks up what it did not see.
     With `wait`, queues for the sequencer, so everything committed before the call is
-    in the chain when it returns.
+    in the chain when it returns. `bind` is an engine, or a connection with no
+    transaction open (the writer's own, just committed: no second pool checkout).
     """
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return _sequence(conn, wait, batch)
+    return _sequence(bind, wait, batch)
+
+
+def _sequence(conn: Connection, wait: bool, batch: int) -> int:
+    """sequence_pending on one connection, one short transaction per batch."""
     total = 0
-    with engine.connect() as conn:
-        while True:
-            with conn.begin():
-                if not _take_lock(conn, wait):
-                    return total
-                moved = _move_batch(conn, batch)
-            total += moved
-            if moved == batch:
-                continue
-            # The lock is released. A writer that committed while it was held gave up
-            # on the lock, so look again: this is what leaves no event behind.
-            with conn.begin():
-                if not conn.execute(select(exists().where(PENDING.c.id.is_not(None)))).scalar():
-                    return total
+    while True:
+        with conn.begin():
+            if not _take_lock(conn, wait):
+                return total
+            moved = _move_batch(conn, batch)
+        total += moved
+        if moved == batch:
+            continue
+        # The lock is released. A writer that committed while it was held gave up on
+        # the lock, so look again: this is what leaves no event behind.
+        with conn.begin():
+            if not conn.execute(select(exists().where(PENDING.c.id.is_not(None)))).scalar():
+                return total
 
 
 def pending_count(conn: Connection) -> int:

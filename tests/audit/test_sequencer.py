@@ -14,7 +14,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from pirights.audit import sequencer
@@ -222,6 +222,28 @@ def test_a_writer_never_waits_for_a_busy_sequencer(engine):
         assert counts(engine) == (0, 1)
     # the holder, a real sequencer, would now look again; here the next caller does
     assert sequencer.sequence_pending(engine) == 1
+
+
+@postgres_only
+def test_an_event_committed_while_the_sequencer_works_is_not_left_behind(engine, database_url):
+    accept(engine, 1)
+    busy = make_engine(database_url)
+    fired: list[bool] = []
+
+    @event.listens_for(busy, "commit")
+    def meanwhile(_conn) -> None:
+        # The sequencer holds the lock and is about to commit its batch: a writer commits
+        # now, tries the sequencer, finds it busy and returns with its event waiting.
+        if not fired:
+            fired.append(True)
+            write(engine, 1)
+
+    try:
+        # the sequencer looks again after releasing, and takes the writer's event too
+        assert sequencer.sequence_pending(busy) == 2
+    finally:
+        busy.dispose()
+    assert fired and counts(engine) == (2, 0) and verify_database(engine).ok
 
 
 def test_concurrent_writers_make_one_gapless_chain_with_every_change_in_it(engine):
