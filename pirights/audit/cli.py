@@ -138,16 +138,15 @@ def verify_command(file: Path | None, key_file: Path | None, manifest: Path | No
         click.echo("manifest signature valid; file hash, count and last hash match")
 
 
-@audit_group.command("sequence")
+@app_command(audit_group, "sequence")
 def sequence_command() -> None:
     """Sequence every accepted event still waiting for its seq (e.g. after a crash)."""
     from pirights.audit import sequencer
     from pirights.audit.service import engine
 
-    with _app().app_context():
-        moved = sequencer.catch_up(engine())
-        with engine().connect() as conn:
-            left = sequencer.pending_count(conn)
+    moved = sequencer.catch_up(engine())
+    with engine().connect() as conn:
+        left = sequencer.pending_count(conn)
     click.echo(f"sequenced {moved} events, {left} waiting")
 
 
