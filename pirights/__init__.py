@@ -41,10 +41,11 @@ def register_features(app: Flask) -> None:
 
     Before the API, so the OpenAPI document (the notification kinds) sees every kind.
     """
-    from pirights import alerts, complaints
+    from pirights import alerts, complaints, fulfilment
 
     alerts.init_app(app)
     complaints.init_app(app)
+    fulfilment.init_app(app)
 
 
 def register_security(app: Flask) -> None:
@@ -102,6 +103,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     from pirights.audit_api import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
     from pirights.extensions import api
+    from pirights.fulfilment.routes import blp as fulfilment_blp
     from pirights.requests.public import blp as public_blp
     from pirights.requests.report_routes import blp as reports_blp
     from pirights.requests.routes import blp as requests_blp
@@ -118,7 +120,15 @@ def register_api(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blp in (public_blp, requests_blp, audit_blp, reports_blp, alerts_blp, complaints_blp):
+    for blp in (
+        public_blp,
+        requests_blp,
+        audit_blp,
+        reports_blp,
+        alerts_blp,
+        complaints_blp,
+        fulfilment_blp,
+    ):
         api.register_blueprint(blp)
     health.init_app(app)
     metrics.init_app(app)

@@ -10,6 +10,7 @@ from pirights.complaints.models import (
     Remediation,
 )
 from pirights.deadlines.models import Extension
+from pirights.fulfilment.models import System, Task
 from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
 from pirights.staff.models import Staff, StaffToken
@@ -32,5 +33,7 @@ __all__ = [
     "Request",
     "Staff",
     "StaffToken",
+    "System",
+    "Task",
     "VerificationCode",
 ]

@@ -16,11 +16,12 @@ def staff_group() -> None:
 @app_command(staff_group, "add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
-def staff_add(name: str, role: str) -> None:
+@click.option("--system", default=None, help="tie a service token to this data system (§14)")
+def staff_add(name: str, role: str, system: str | None) -> None:
     """Create a member; the new API token is the last line printed (shown once)."""
     from pirights.staff.service import add_staff
 
-    _, token = add_staff(name, role)
+    _, token = add_staff(name, role, system=system)
     click.echo(f"added {name} ({role}); the token below is shown only once:")
     click.echo(token)
 

@@ -23,6 +23,8 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A `service` member may act for one data system (SPEC §14: its task results).
+    system_id: Mapped[int | None] = mapped_column(ForeignKey("systems.id"))
 
     tokens: Mapped[list[StaffToken]] = relationship(back_populates="staff")
 

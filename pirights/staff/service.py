@@ -8,8 +8,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from collections.abc import Callable
+
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pirights import clock
 from pirights.audit import actions
@@ -20,10 +23,14 @@ from pirights.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauth
 from pirights.extensions import db
 from pirights.staff import throttle
 from pirights.staff.models import Staff, StaffToken
-from pirights.staff.roles import ROLES
+from pirights.staff.roles import ROLES, SERVICE
 
 TOKEN_PREFIX = "pir_"
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
+
+# (session, system name) -> id of that active data system, or raise NotFound. Filled by
+# pirights.fulfilment's init_app, which owns systems; staff never imports it (no cycle).
+system_resolvers: list[Callable[[Session, str], int]] = []
 
 
 def hash_token(token: str) -> str:
@@ -42,8 +49,14 @@ def token_expiry(now: datetime) -> datetime | None:
     return now + timedelta(days=days) if days > 0 else None
 
 
-def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
-    """Create a member and their first token; returns the token, which is not kept."""
+def add_staff(
+    name: str, role: str, actor: str = "system", *, system: str | None = None
+) -> tuple[Staff, str]:
+    """Create a member and their first token; returns the token, which is not kept.
+
+    `system` (a registered data system's name) ties a `service` member to that system
+    (SPEC §14): only it may post that system's task results.
+    """
     if not NAME_RE.match(name):
         raise Invalid(
             "Staff names are 1-64 letters, digits, '.', '@', '_' or '-'.",
@@ -54,17 +67,28 @@ def add_staff(name: str, role: str, actor: str = "system") -> tuple[Staff, str]:
             f"Role must be one of {', '.join(ROLES)}.",
             errors={"role": [f"must be one of {', '.join(ROLES)}"]},
         )
+    if system is not None and role != SERVICE:
+        raise Invalid(
+            "Only a service token can be tied to a system.",
+            errors={"system": ["needs role service"]},
+        )
+    if system is not None and not system_resolvers:
+        raise Invalid("No data systems are known here.", errors={"system": ["unknown"]})
     now = clock.now()
     with db.unit_of_work() as s:
+        system_id = system_resolvers[0](s, system) if system is not None else None
         if s.scalar(select(Staff).where(Staff.name == name)) is not None:
             raise Conflict(f"A staff member named {name!r} already exists.", slug="staff-exists")
-        member = Staff(name=name, role=role, active=True, created_at=now)
+        member = Staff(name=name, role=role, active=True, created_at=now, system_id=system_id)
         token = new_token()
         member.tokens.append(
             StaffToken(token_hash=hash_token(token), created_at=now, expires_at=token_expiry(now))
         )
         s.add(member)
-        record(s, actor=actor, action=actions.STAFF_ADDED, data={"staff": name, "role": role})
+        data: dict = {"staff": name, "role": role}
+        if system_id is not None:
+            data["system_id"] = system_id
+        record(s, actor=actor, action=actions.STAFF_ADDED, data=data)
     return member, token
 
 
