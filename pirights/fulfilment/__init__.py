@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
     if service.system_id not in staff_service.system_resolvers:
         staff_service.system_resolvers.append(service.system_id)
     request_hooks.register(request_hooks.before_transition, hooks.before_transition)
-    request_hooks.register(request_hooks.after_transition, hooks.after_transition)
+    request_hooks.register(request_hooks.on_transitioned, hooks.on_transitioned)
     request_hooks.register(request_hooks.present, hooks.present)
     request_hooks.register(request_hooks.list_loaders, hooks.LIST_LOADER)
 

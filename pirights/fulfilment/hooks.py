@@ -20,19 +20,18 @@ def before_transition(s: Session, req: Request, action_name: str) -> None:
         service.refuse_completion(s, req)
 
 
-def after_transition(
+def on_transitioned(
     s: Session,
     req: Request,
     action_name: str,
     fields: dict[str, Any],
     staff: Staff,
     now: datetime,
-) -> dict[str, Any]:
-    """`accept` creates the request's tasks and queues their webhooks in its transaction;
-    the transition's audit data says how many."""
-    if action_name != "accept":
-        return {}
-    return {"tasks": len(service.create_tasks(s, req, staff.actor, now))}
+) -> None:
+    """`accept` creates the request's tasks and queues their webhooks in its transaction,
+    after the transition's own event (task.created follows request.transitioned)."""
+    if action_name == "accept":
+        service.create_tasks(s, req, staff.actor, now)
 
 
 def present(req: Request, now: datetime, masked: bool) -> dict[str, Any]:

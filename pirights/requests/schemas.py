@@ -272,6 +272,13 @@ class RequestSummarySchema(Schema):
         allow_none=True, metadata={"format": "date-time", **COMPLAINTS_ONLY}
     )
     remediation_overdue = fields.Boolean(metadata=COMPLAINTS_ONLY)
+    tasks = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "§14 fulfilment tasks: {id, system, status, attempts, last_error, "
+            "updated_at, result, detail}"
+        },
+    )
 
 
 class RequestOutSchema(RequestSummarySchema):

@@ -83,7 +83,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as production receivers do
 
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 answer = receiver.record({k.lower(): v for k, v in self.headers.items()}, body)
                 if answer == "hang":
