@@ -64,6 +64,12 @@ TYPE_TEXTS: dict[str, TypeText] = {
             _l("PIPL Art 47"),
         ),
         TypeText(
+            "deregister",
+            _l("Close my account"),
+            _l("Close your account and have its data deleted or anonymised."),
+            _l("PIPL Art 47"),
+        ),
+        TypeText(
             "block",
             _l("Block"),
             _l("Make us stop using your personal information, including in generated content."),

@@ -23,6 +23,7 @@ RIGHTS_TYPES = (
     "correct",
     "supplement",
     "delete",
+    "deregister",
     "block",
     "withdraw_consent",
     "explain",
