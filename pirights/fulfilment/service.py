@@ -277,7 +277,12 @@ def on_settled(s: Session, items: list[outbox.Settled], now: datetime) -> list[o
 
 def _load_task(s: Session, task_id: int) -> tuple[Task, Request]:
     """The task and its request, the request locked first (as transitions lock it)."""
-    found = s.execute(select(Task.request_id).where(Task.id == task_id)).first()
+    # An id beyond the column's range is simply unknown (PostgreSQL would refuse the query).
+    found = (
+        s.execute(select(Task.request_id).where(Task.id == task_id)).first()
+        if 0 < task_id < 2**31
+        else None
+    )
     if found is None:
         raise NotFound(f"No task with id {task_id}.")
     req = s.get(Request, found[0], with_for_update=True)
@@ -384,9 +389,3 @@ def present_task(task: Task, *, masked: bool = False) -> dict[str, Any]:
     }
 
 
-def get_task(task_id: int) -> Task:
-    """One task, or 404."""
-    task = db.session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"No task with id {task_id}.")
-    return task

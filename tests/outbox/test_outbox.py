@@ -229,3 +229,34 @@ def test_other_packages_plug_in_their_channels(app, clock):
     finally:
         TRANSPORT_FACTORIES.pop("carrier-pigeon")
     assert seen == [7]
+
+
+def test_settle_hooks_see_their_kind_in_settles_transaction(smtp, app, queue, work, monkeypatch):
+    from pirights.outbox import service
+
+    seen = []
+
+    def hook(s, items, now):
+        seen.extend((i.outcome.claimed.kind, i.state, i.attempts) for i in items)
+        return [("system", "test.followed", None, {"n": len(items)})]
+
+    monkeypatch.setitem(service.SETTLE_HOOKS, "test.kind", hook)
+    queue(2, kind="test.kind")
+    queue(1, kind="other.kind")
+    assert work().sent == 3
+    assert seen == [("test.kind", service.SENT_NOW, 1)] * 2
+    assert events(app, "test.followed") == [{"n": 2}]
+
+
+def test_a_failing_settle_hook_rolls_the_settle_back(smtp, app, queue, work, monkeypatch):
+    from pirights.outbox import service
+
+    def hook(s, items, now):
+        raise RuntimeError("the feature's own write failed")
+
+    monkeypatch.setitem(service.SETTLE_HOOKS, "test.kind", hook)
+    queue(1, kind="test.kind")
+    with pytest.raises(RuntimeError):
+        work()
+    (row,) = rows(app)
+    assert row.status == PENDING and events(app, "notification.sent") == []
