@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audit_export, delivery, guard, intake, listing, sweep
+from bench import audit_export, delivery, guard, intake, listing, sweep, webhooks
 from bench.common import Row, fresh_postgres, migrate, print_table
 
 
@@ -68,7 +68,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="duration of each load run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--only", nargs="*", help="run only these: intake list sweep export guard delivery"
+        "--only",
+        nargs="*",
+        help="run only these: intake list sweep export guard delivery webhooks",
     )
     args = parser.parse_args()
     if args.quick:
@@ -78,7 +80,9 @@ def main() -> None:
         url = fresh_postgres("pirights_bench", args.admin_url)
         rows, seconds = args.rows or 1_000_000, args.seconds or 15
     migrate(url)
-    wanted = set(args.only or ["intake", "list", "sweep", "export", "guard", "delivery"])
+    wanted = set(
+        args.only or ["intake", "list", "sweep", "export", "guard", "delivery", "webhooks"]
+    )
     results: list[Row] = []
     if "intake" in wanted:
         results += intake.run(url, args.workers, seconds, concurrency=16)
@@ -108,6 +112,13 @@ def main() -> None:
             delivery_url = fresh_postgres("pirights_bench_delivery", args.admin_url)
         migrate(delivery_url)
         results += delivery.run(delivery_url, 1000 if args.quick else 5000)
+    if "webhooks" in wanted:
+        if args.quick:
+            hooks_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'webhooks.sqlite3'}"
+        else:
+            hooks_url = fresh_postgres("pirights_bench_webhooks", args.admin_url)
+        migrate(hooks_url)
+        results += webhooks.run(hooks_url, 1000 if args.quick else 6000, args.workers)
     db = "SQLite" if args.quick else "PostgreSQL"
     print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
 

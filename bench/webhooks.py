@@ -172,7 +172,6 @@ def main() -> None:
         serve(args.serve)
         return
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'webhooks.sqlite3'}"
-    print(url)
     if not args.url:
         migrate(url)
     rate, seen = measure(url, args.tasks, args.workers)
