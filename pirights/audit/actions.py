@@ -38,6 +38,16 @@ COMPLAINT_REMEDIATED = "complaint.remediated"
 BLOCKLIST_ADDED = "blocklist.added"
 BLOCKLIST_REMOVED = "blocklist.removed"
 
+# Fulfilment in the data systems (pirights.fulfilment, SPEC §14)
+SYSTEM_REGISTERED = "system.registered"
+SYSTEM_DEACTIVATED = "system.deactivated"
+TASK_CREATED = "task.created"
+TASK_DELIVERED = "task.delivered"
+TASK_FAILED = "task.failed"
+TASK_RESULT = "task.result"
+TASK_WAIVED = "task.waived"
+TASK_RETRIED = "task.retried"
+
 # Staff and authentication (pirights.staff)
 STAFF_ADDED = "staff.added"
 STAFF_REVOKED = "staff.revoked"

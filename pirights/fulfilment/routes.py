@@ -12,6 +12,7 @@ from pirights.fulfilment.schemas import (
     TaskResultInSchema,
     TaskSchema,
 )
+from pirights.staff import roles
 from pirights.staff.auth import current_staff, requires
 
 blp = Blueprint(
@@ -21,10 +22,11 @@ blp = Blueprint(
     description="Data systems that act on requests, and their tasks",
 )
 
-ADMINS = ("admin",)
-READERS = ("admin", "supervisor", "auditor")
-ANSWERERS = ("service", "supervisor", "admin")
-SUPERVISORS = ("supervisor", "admin")
+ADMINS = (roles.ADMIN,)
+READERS = roles.AUDITORS  # auditor, supervisor, admin
+# A system's own service token, or a supervisor answering for it.
+ANSWERERS = (roles.SERVICE, *roles.SUPERVISORS)
+SUPERVISORS = roles.SUPERVISORS
 
 
 @blp.route("/systems", methods=["POST"])

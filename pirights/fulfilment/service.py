@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pirights import clock
+from pirights.audit import actions
 from pirights.audit.recorder import record, record_many
 from pirights.errors import Conflict, Forbidden, Invalid, NotFound
 from pirights.extensions import db
@@ -38,6 +39,7 @@ from pirights.outbox.models import OutboxMessage
 from pirights.outbox.signing import new_secret
 from pirights.requests.lifecycle import TERMINAL, TYPES
 from pirights.requests.models import Request
+from pirights.staff import roles
 from pirights.staff.models import Staff
 
 KIND = "fulfilment.task"  # the outbox kind of task webhooks
@@ -46,7 +48,6 @@ EVENT_TYPE = "privacy_request.task"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 SYSTEM_RESULTS = (DONE, NOT_FOUND, FAILED)
 SUPERVISOR_RESULTS = (DONE, NOT_FOUND, WAIVED)
-SUPERVISORS = ("supervisor", "admin")
 
 
 class TasksOutstanding(Conflict):
@@ -79,7 +80,7 @@ def register_system(
     now = clock.now()
     with db.unit_of_work() as s:
         if s.scalar(select(System.id).where(System.name == name)) is not None:
-            raise Conflict(f"A system named {name!r} is already registered.")
+            raise Conflict(f"A system named {name!r} is already registered.", slug="system-exists")
         system = System(
             name=name,
             webhook_url=webhook_url,
@@ -92,7 +93,7 @@ def register_system(
         record(
             s,
             actor=staff.actor,
-            action="system.registered",
+            action=actions.SYSTEM_REGISTERED,
             data={"system": name, "handles": types},
         )
     return system, secret
@@ -112,7 +113,7 @@ def deactivate_system(name: str, staff: Staff) -> System:
             raise NotFound(f"No system named {name!r}.")
         if system.active:
             system.active, system.deactivated_at = False, now
-            record(s, actor=staff.actor, action="system.deactivated", data={"system": name})
+            record(s, actor=staff.actor, action=actions.SYSTEM_DEACTIVATED, data={"system": name})
     return system
 
 
@@ -211,7 +212,7 @@ def create_tasks(s: Session, req: Request, actor: str, now: datetime) -> list[Ta
     record_many(
         s,
         [
-            (actor, "task.created", req.reference, {"task_id": t.id, "system": t.system.name})
+            (actor, actions.TASK_CREATED, req.reference, {"task_id": t.id, "system": t.system.name})
             for t in tasks
         ],
     )
@@ -263,12 +264,12 @@ def on_settled(s: Session, items: list[outbox.Settled], now: datetime) -> list[o
             if task.status == PENDING:
                 task.status = SENT
             data = base | {k: info[k] for k in ("http_status", "duration_ms") if k in info}
-            events.append(("system", "task.delivered", ref, data))
+            events.append(("system", actions.TASK_DELIVERED, ref, data))
             continue
         task.last_error = item.outcome.error
         if item.state == outbox.GAVE_UP and task.status in (PENDING, SENT):
             task.status = FAILED
-            events.append(("system", "task.failed", ref, base | {"error": task.last_error}))
+            events.append(("system", actions.TASK_FAILED, ref, base | {"error": task.last_error}))
     return events
 
 
@@ -294,7 +295,7 @@ def _load_task(s: Session, task_id: int) -> tuple[Task, Request]:
 def _check_answer(task: Task, staff: Staff, result: str, reason: str | None) -> None:
     """Who may answer what (SPEC §14): 403 for another system's task, 422 for a result or
     field the caller may not use, 409 when the task is already answered."""
-    if staff.role == "service":
+    if staff.role == roles.SERVICE:
         if staff.system_id != task.system_id:
             raise Forbidden("This service token belongs to another system (or to none).")
         if result not in SYSTEM_RESULTS:
@@ -305,7 +306,7 @@ def _check_answer(task: Task, staff: Staff, result: str, reason: str | None) -> 
         if reason is not None:
             raise Invalid("Systems send detail, not reason.", errors={"reason": ["not used"]})
     else:
-        if staff.role not in SUPERVISORS:
+        if staff.role not in roles.SUPERVISORS:
             raise Forbidden("Only the system itself, a supervisor or an admin may answer.")
         if result not in SUPERVISOR_RESULTS:
             raise Invalid(
@@ -316,7 +317,7 @@ def _check_answer(task: Task, staff: Staff, result: str, reason: str | None) -> 
             raise Invalid("Say why you answer for the system.", errors={"reason": ["required"]})
     if task.status in ANSWERED:
         raise Conflict(
-            f"Task {task.id} is already {task.status}; a supervisor may not undo an answer."
+            f"Task {task.id} is already {task.status}; an answer is final.", slug="task-answered"
         )
 
 
@@ -332,7 +333,7 @@ def post_result(
     with db.unit_of_work() as s:
         task, req = _load_task(s, task_id)
         _check_answer(task, staff, result, reason)
-        text = reason if staff.role != "service" else detail
+        text = reason if staff.role != roles.SERVICE else detail
         task.status, task.result, task.detail = result, result, text
         task.answered_by, task.updated_at = staff.actor, now
         data = {"task_id": task.id, "system": task.system.name, "by": staff.role}
@@ -340,7 +341,7 @@ def post_result(
             data["text_length"] = len(text)
         if result != WAIVED:
             data["result"] = result
-        action = "task.waived" if result == WAIVED else "task.result"
+        action = actions.TASK_WAIVED if result == WAIVED else actions.TASK_RESULT
         record(s, actor=staff.actor, action=action, request_ref=req.reference, data=data)
     return task
 
@@ -351,9 +352,15 @@ def retry_task(task_id: int, staff: Staff) -> Task:
     with db.unit_of_work() as s:
         task, req = _load_task(s, task_id)
         if task.status != FAILED:
-            raise Conflict(f"Only a failed task can be retried; task {task.id} is {task.status}.")
+            raise Conflict(
+                f"Only a failed task can be retried; task {task.id} is {task.status}.",
+                slug="task-not-failed",
+            )
         if req.status in TERMINAL:
-            raise Conflict(f"The request is {req.status}; reopen it before retrying its tasks.")
+            raise Conflict(
+                f"The request is {req.status}; reopen it before retrying its tasks.",
+                slug="request-closed",
+            )
         row = s.get(OutboxMessage, task.outbox_id, with_for_update=True) if task.outbox_id else None
         if row is not None and row.status == outbox_models.FAILED:
             # Never acknowledged: the same message again, same webhook-id (SPEC §14).
@@ -368,7 +375,7 @@ def retry_task(task_id: int, staff: Staff) -> Task:
         record(
             s,
             actor=staff.actor,
-            action="task.retried",
+            action=actions.TASK_RETRIED,
             request_ref=req.reference,
             data={"task_id": task.id, "system": task.system.name},
         )
@@ -387,5 +394,3 @@ def present_task(task: Task, *, masked: bool = False) -> dict[str, Any]:
         "result": task.result,
         "detail": ("***" if task.detail else None) if masked else task.detail,
     }
-
-

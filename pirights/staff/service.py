@@ -6,9 +6,8 @@ import hashlib
 import math
 import re
 import secrets
-from datetime import datetime, timedelta
-
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select

@@ -58,12 +58,11 @@ def register(client, admin, receiver):
 @pytest.fixture
 def service_token(app):
     """A service token tied to the named system."""
-    from pirights.fulfilment.service import system_id
     from pirights.staff.service import add_staff
 
     def make(system: str, name: str | None = None) -> dict:
         with app.app_context():
-            _, token = add_staff(name or f"svc-{system}", "service", system_id=system_id(system))
+            _, token = add_staff(name or f"svc-{system}", "service", system=system)
         return {"Authorization": f"Bearer {token}"}
 
     return make

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from pirights.fulfilment.urls import url_problem
 
@@ -94,7 +94,8 @@ def test_bad_registrations_are_422_or_409(client, admin, register):
         resp = client.post("/api/v1/systems", json=body, headers=admin)
         assert resp.status_code == 422 and field in resp.get_json()["errors"], body
     again = {"name": "crm", "webhook_url": "https://a.cn/", "handles": ["delete"]}
-    assert client.post("/api/v1/systems", json=again, headers=admin).status_code == 409
+    dup = client.post("/api/v1/systems", json=again, headers=admin)
+    assert dup.get_json()["type"] == "urn:pirights:problem:system-exists"
 
 
 def test_delete_deactivates(client, admin, register):
@@ -108,17 +109,19 @@ def test_delete_deactivates(client, admin, register):
 
 def test_a_service_token_is_tied_to_a_system_only_with_role_service(app, register):
     from pirights.errors import Invalid, NotFound
-    from pirights.fulfilment.service import system_id
+    from pirights.extensions import db
+    from pirights.fulfilment.models import System
     from pirights.staff.service import add_staff
 
     register("crm")
     with app.app_context():
-        member, _ = add_staff("crm-bot", "service", system_id=system_id("crm"))
-        assert member.system_id == system_id("crm")
+        member, _ = add_staff("crm-bot", "service", system="crm")
+        crm = db.session.scalars(select(System)).one()
+        assert member.system_id == crm.id
         with pytest.raises(Invalid):
-            add_staff("crm-agent", "agent", system_id=system_id("crm"))
+            add_staff("crm-agent", "agent", system="crm")
         with pytest.raises(NotFound):
-            system_id("nope")
+            add_staff("x-bot", "service", system="nope")
 
 
 def test_bad_webhook_settings_stop_start_up(app_overrides):

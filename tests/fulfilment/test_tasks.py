@@ -180,7 +180,8 @@ def test_a_system_that_keeps_failing_turns_failed_and_a_supervisor_retries(
     receiver.plan = []
     again = client.post(url, headers=supervisor)
     assert again.status_code == 200 and again.get_json()["status"] == "pending"
-    assert client.post(url, headers=supervisor).status_code == 409  # not failed any more
+    twice = client.post(url, headers=supervisor)  # not failed any more
+    assert twice.get_json()["type"] == "urn:pirights:problem:task-not-failed"
     assert work().sent == 1
     assert receiver.received[-1].webhook_id == first_id  # same message, same id
     assert detail(ref)["tasks"][0]["status"] == "sent"
@@ -221,7 +222,9 @@ def test_results_from_the_system_and_a_supervisor_gate_completion(
 
     done = post("crm", crm, result="done", detail="Erased rows for u-4711.")
     assert done.status_code == 200 and done.get_json()["status"] == "done"
-    assert post("crm", crm, result="not_found").status_code == 409  # already answered
+    again = post("crm", crm, result="not_found")  # an answer is final
+    assert again.status_code == 409
+    assert again.get_json()["type"] == "urn:pirights:problem:task-answered"
     resp = complete()
     assert resp.status_code == 409 and resp.get_json()["errors"]["systems"] == ["chat", "warehouse"]
 
