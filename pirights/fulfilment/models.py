@@ -63,7 +63,9 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    system: Mapped[System] = relationship(lazy="joined")
+    # Loaded on demand, not joined: a joined (outer) load would make PostgreSQL refuse the
+    # SELECT ... FOR UPDATE that results and retries take on the task.
+    system: Mapped[System] = relationship()
     # Request.tasks exists for the staff list's eager loading; requests never imports this.
     request: Mapped[Request] = relationship(
         backref=backref("tasks", order_by="Task.id", lazy="select")

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pirights import clock
 from pirights.audit import actions
@@ -250,7 +250,15 @@ def on_settled(s: Session, items: list[outbox.Settled], now: datetime) -> list[o
     last failed retry makes it `failed` (task.failed). An answer that arrived first is kept.
     """
     ids = [int(i.outcome.claimed.payload["task_id"]) for i in items]
-    tasks = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_(ids)).with_for_update())}
+    tasks = {
+        t.id: t
+        for t in s.scalars(
+            select(Task)
+            .where(Task.id.in_(ids))
+            .options(joinedload(Task.system))
+            .with_for_update(of=Task)
+        )
+    }
     events: list[outbox.Event] = []
     for item, task_id in zip(items, ids, strict=True):
         task = tasks.get(task_id)
