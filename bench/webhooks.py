@@ -71,6 +71,7 @@ def serve(port: int) -> None:
         def log_message(self, *args):
             """Quiet."""
 
+    ThreadingHTTPServer.request_queue_size = 128  # 2 workers x 16 senders connect at once
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     server.serve_forever()
