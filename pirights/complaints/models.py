@@ -77,7 +77,11 @@ class BlocklistEntry(Base):
     __tablename__ = "blocklist_entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    terms: Mapped[str] = mapped_column(Encrypted)  # JSON list
+    # JSON list. A purge of the request keeps the terms of an active entry: they go on
+    # protecting the person (SPEC §9); a removed entry's terms protect no one and go.
+    terms: Mapped[str] = mapped_column(
+        Encrypted, info={"erased": "[]", "retained_while_null": "deleted_at"}
+    )
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     reason: Mapped[str] = mapped_column(Encrypted)
     created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))

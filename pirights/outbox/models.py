@@ -37,7 +37,8 @@ class OutboxMessage(Base):
     request_ref: Mapped[str | None] = mapped_column(String(32))
     # JSON: recipient, subject and body (email), number and text (SMS), URL and body
     # (webhook). Encrypted because every one of them names or reaches a person.
-    payload: Mapped[str] = mapped_column(Encrypted)
+    # A purge of the request leaves an empty JSON object (pirights.security.pii).
+    payload: Mapped[str] = mapped_column(Encrypted, info={"erased": "{}"})
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

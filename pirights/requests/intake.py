@@ -165,6 +165,7 @@ def submit(
                         body_hash=body_hash,
                         response=json.dumps(answer),
                         created_at=now,
+                        request_id=req.id,
                     )
                 )
     except IntegrityError:

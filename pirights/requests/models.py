@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from pirights.deadlines.models import Extension
 
 
+# Marks a column that is derived from a person's data without being encrypted (blind
+# indexes, token hashes): `pirights purge` erases it (pirights.security.pii).
+PII = {"pii": True}
 DUE_SOON_PENDING = "alerted_due_soon_for IS NULL OR alerted_due_soon_for <> due_at"
 OVERDUE_PENDING = "alerted_overdue_for IS NULL OR alerted_overdue_for <> due_at"
 
@@ -72,12 +75,13 @@ class Request(Base):
     requester_account_id: Mapped[str | None] = mapped_column(Encrypted)
     relationship_: Mapped[str] = mapped_column("relationship", String(16))
     on_behalf_of: Mapped[str | None] = mapped_column(Encrypted)
-    email_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True, info=PII)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True, info=PII)
     description: Mapped[str] = mapped_column(Encrypted)
-    content_refs: Mapped[str] = mapped_column(Encrypted)  # JSON list, encrypted
+    # JSON list, encrypted; a purge leaves an empty list.
+    content_refs: Mapped[str] = mapped_column(Encrypted, info={"erased": "[]"})
 
-    tracking_token_hash: Mapped[str | None] = mapped_column(String(64))
+    tracking_token_hash: Mapped[str | None] = mapped_column(String(64), info=PII)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     identity_method: Mapped[str | None] = mapped_column(String(32))
 
@@ -190,12 +194,16 @@ class Note(Base):
 class IdempotencyRecord(Base):
     """The first response to a submission carrying an Idempotency-Key.
 
-    The response holds the tracking token, so it is kept encrypted.
+    The response holds the tracking token, so it is kept encrypted. A purge deletes the
+    record with its request's PII: nothing of it is worth keeping.
     """
 
     __tablename__ = "idempotency_records"
+    __table_args__: ClassVar[dict] = {"info": {"purge": "delete"}}
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Encrypted)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The request it created, so a purge finds it (NULL for records made before 0005).
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)

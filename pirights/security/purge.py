@@ -1,33 +1,37 @@
 """Retention (SPEC §8.2): erase requesters' PII from requests closed long enough ago.
 
 What stays is the request's skeleton (reference, type, status, jurisdiction, channel,
-dates, deadline data, outcome and legal-basis codes, message and note timestamps) and
-the whole audit trail, so a regulator can still see what was done and when. What goes is
-everything a person typed or that identifies them: name, email, phone, account id,
-on_behalf_of, description, content references, message bodies, internal notes, the free
-text of the outcome, the blind indexes and the tracking-token hash. Non-null columns get
-the empty sentinel ("" or "[]") so that no migration is needed.
+dates, deadline data, outcome and legal-basis codes, the times and kinds of messages,
+notes, extensions, measures and remediation) and the whole audit trail, so a regulator
+can still see what was done and when. What goes is every column the PII registry
+(`pirights.security.pii`) lists for the request and every row it ties to it: requester
+details, description, content references, message and note bodies, outcome text,
+extension reasons, measure and remediation details, blocklist reasons, blind indexes, the
+tracking-token hash and the idempotency records; then whatever features registered in
+`requests.hooks.pii_erasers`. The terms of a blocklist entry that is still active stay:
+they keep protecting the person after the request is gone.
 
 Work proceeds in batches, each one unit of work with its `retention.purged` audit event.
+Erasing goes through Core updates, one statement per table and batch, not row by row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.extensions import db
+from pirights.requests import hooks
 from pirights.requests.lifecycle import TERMINAL
 from pirights.requests.models import IdempotencyRecord, Request
+from pirights.security.pii import holders, presence_markers
 
-ERASED_TEXT = ""
-ERASED_LIST = "[]"
 BATCH = 500
 
 
@@ -45,11 +49,7 @@ def _due(limit: datetime):
         Request.status.in_(TERMINAL),
         Request.closed_at.is_not(None),
         Request.closed_at < limit,
-        or_(
-            Request.tracking_token_hash.is_not(None),
-            Request.email_index.is_not(None),
-            Request.phone_index.is_not(None),
-        ),
+        or_(*(column.is_not(None) for column in presence_markers())),
     )
 
 
@@ -61,6 +61,7 @@ class PurgeResult:
     requests: int = 0
     batches: int = 0
     idempotency_records: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 def count_due(limit: datetime) -> int:
@@ -85,24 +86,37 @@ def iter_due(limit: datetime, batch: int = BATCH) -> Iterator[tuple[str, datetim
         last = rows[-1].id
 
 
-def erase(req: Request) -> None:
-    """Blank one request's PII in place; the skeleton stays."""
-    req.requester_name = ERASED_TEXT
-    req.requester_email = req.requester_phone = req.requester_account_id = None
-    req.on_behalf_of = None
-    req.description = ERASED_TEXT
-    req.content_refs = ERASED_LIST
-    req.email_index = req.phone_index = None
-    req.tracking_token_hash = None
-    req.resolution = req.outcome_reason = None
-    for message in req.messages:
-        message.body = ERASED_TEXT
-    for note in req.notes:
-        note.body = ERASED_TEXT
+def erase(s: Session, ids: list[int]) -> dict[str, int]:
+    """Erase every registered PII column and row of these requests; rows touched per table."""
+    touched: dict[str, int] = {}
+    for holder in holders():
+        table, where = holder.table, holder.scope(ids)
+        if holder.delete_rows:
+            done = s.execute(delete(table).where(where)).rowcount
+        else:
+            values = {
+                c.name: holder.erased(c)
+                for c in holder.columns
+                if "retained_while_null" not in c.info
+            }
+            if table.name == Request.__tablename__:
+                values["version"] = table.c.version + 1  # staff holding the old ETag re-read
+            done = s.execute(update(table).where(where).values(values)).rowcount if values else 0
+            for c in holder.columns:
+                guard = c.info.get("retained_while_null")
+                if guard is not None:
+                    s.execute(
+                        update(table)
+                        .where(where, table.c[guard].is_not(None))
+                        .values({c.name: holder.erased(c)})
+                    )
+        if done:
+            touched[table.name] = done
+    return touched
 
 
-def _purge_batch(limit: datetime, after_id: int, batch: int, years: int) -> list[Request]:
-    """Erase the next batch and record it; one unit of work."""
+def _purge_batch(limit: datetime, after_id: int, batch: int, years: int):
+    """Erase the next batch and record it; one unit of work. Returns (ids, rows touched)."""
     with db.unit_of_work() as s:
         rows = list(
             s.scalars(
@@ -110,14 +124,17 @@ def _purge_batch(limit: datetime, after_id: int, batch: int, years: int) -> list
                 .where(_due(limit), Request.id > after_id)
                 .order_by(Request.id)
                 .limit(batch)
-                .options(selectinload(Request.messages), selectinload(Request.notes))
                 .with_for_update()
             )
         )
         if not rows:
-            return []
+            return [], {}
         for req in rows:
-            erase(req)
+            for eraser in hooks.pii_erasers:
+                eraser(s, req)
+        s.flush()  # what the erasers changed through the ORM, before the Core updates
+        ids = [r.id for r in rows]
+        touched = erase(s, ids)
         record(
             s,
             actor="system",
@@ -127,9 +144,10 @@ def _purge_batch(limit: datetime, after_id: int, batch: int, years: int) -> list
                 "cutoff": limit.isoformat(),
                 "retention_years": years,
                 "references": [r.reference for r in rows],
+                "rows": touched,
             },
         )
-    return rows
+    return ids, touched
 
 
 def purge(
@@ -141,30 +159,35 @@ def purge(
 ) -> PurgeResult:
     """Erase PII of every request closed more than `years` before `now`, batch by batch.
 
-    Idempotency records older than the cut-off go too: they hold old tracking tokens.
+    Idempotency records older than the cut-off go too, whatever their request: they hold
+    old tracking tokens, and records made before they named their request have no link.
     """
     limit = cutoff(now, years)
     result = PurgeResult(cutoff=limit)
     last = 0
     while True:
-        rows = _purge_batch(limit, last, batch, years)
-        if not rows:
+        ids, touched = _purge_batch(limit, last, batch, years)
+        if not ids:
             break
-        last = rows[-1].id
-        result.requests += len(rows)
+        last = ids[-1]
+        result.requests += len(ids)
         result.batches += 1
+        for name, n in touched.items():
+            result.rows[name] = result.rows.get(name, 0) + n
         if progress is not None:
-            progress(len(rows))
+            progress(len(ids))
+    result.idempotency_records = result.rows.get(IdempotencyRecord.__tablename__, 0)
     with db.unit_of_work() as s:
         gone = s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < limit))
-        result.idempotency_records = gone.rowcount or 0
-        if result.idempotency_records:
+        old = gone.rowcount or 0
+        if old:
+            result.idempotency_records += old
             record(
                 s,
                 actor="system",
                 action=actions.RETENTION_PURGED,
                 data={
-                    "idempotency_records": result.idempotency_records,
+                    "idempotency_records": old,
                     "cutoff": limit.isoformat(),
                     "retention_years": years,
                 },

@@ -115,11 +115,10 @@ def test_purge_erases_old_pii_and_keeps_skeleton_and_audit(app, client, auth, cl
         texts += [n.body for n in db.session.scalars(select(Note))]
         assert not any("Sentinel" in t for t in texts)
 
-    # Untouched: the recent one and the open one.
-    assert client.get(f"{STAFF}/{recent['reference']}", headers=admin).get_json() == {
-        **before_recent,
-        "version": before_recent["version"],
-    }
+    # Untouched: the recent one (every field, its version included) and the open one.
+    after_recent = client.get(f"{STAFF}/{recent['reference']}", headers=admin).get_json()
+    assert after_recent == before_recent
+    assert after_recent["requester"]["name"] == "张三" and after_recent["messages"] == []
     still = client.get(
         f"/api/v1/public/requests/{still_open['reference']}",
         headers={"X-Tracking-Token": still_open["tracking_token"]},
@@ -130,9 +129,10 @@ def test_purge_erases_old_pii_and_keeps_skeleton_and_audit(app, client, auth, cl
     audit_after = events(app)
     assert audit_after[: len(audit_before)] == audit_before
     purged = events(app, "retention.purged")
-    # One event for the request batch, one for the 2022 Idempotency-Key record.
-    assert len(purged) == 2
-    assert purged[1]["data"]["idempotency_records"] == 1
+    # One event for the batch; the request's Idempotency-Key record went with it.
+    assert len(purged) == 1
+    assert purged[0]["data"]["rows"]["idempotency_records"] == 1
+    assert purged[0]["data"]["rows"]["requests"] == 1
     assert "1 old idempotency record(s)" in result.output
     assert purged[0]["data"]["count"] == 1
     assert purged[0]["data"]["cutoff"].startswith("2023-09-30")
@@ -144,7 +144,7 @@ def test_purge_erases_old_pii_and_keeps_skeleton_and_audit(app, client, auth, cl
     # Running again finds nothing more to do.
     again = cli("purge")
     assert "purged 0 request(s)" in again.output
-    assert len(events(app, "retention.purged")) == 2
+    assert len(events(app, "retention.purged")) == 1
 
 
 def test_dry_run_lists_and_changes_nothing(app, client, auth, clock, cli):
@@ -196,3 +196,28 @@ def test_reopened_requests_are_not_purged(app, client, auth, clock, cli):
     assert client.post(url, json=reopen, headers=admin).status_code == 200
     clock.set(NOW)
     assert "purged 0 request(s)" in cli("purge").output
+
+
+def test_old_idempotency_records_without_a_request_go_by_age(app, clock, cli):
+    """Records written before they named their request (migration 0005) are deleted by age."""
+    from pirights.extensions import db
+    from pirights.models import IdempotencyRecord
+
+    with app.app_context(), db.unit_of_work() as s:
+        for key, year in (("old", 2022), ("new", 2025)):
+            s.add(
+                IdempotencyRecord(
+                    key_hash=key * 16,
+                    body_hash="0" * 64,
+                    response='{"tracking_token": "t"}',
+                    created_at=datetime(year, 1, 1, tzinfo=UTC),
+                )
+            )
+    clock.set(NOW)
+    result = cli("purge")
+    assert "purged 0 request(s)" in result.output and "1 old idempotency record(s)" in result.output
+    with app.app_context():
+        left = db.session.scalars(select(IdempotencyRecord.key_hash)).all()
+    assert left == ["new" * 16]
+    [event] = events(app, "retention.purged")
+    assert event["data"]["idempotency_records"] == 1
