@@ -33,8 +33,9 @@ class System(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     webhook_url: Mapped[str] = mapped_column(String(2048))
-    # The Standard Webhooks secret (`whsec_…`): shown once, encrypted at rest.
-    secret: Mapped[str] = mapped_column(Encrypted)
+    # The Standard Webhooks secret (`whsec_…`): shown once, encrypted at rest. The
+    # provider's secret, not a person's data, so purge leaves it (pirights.security.pii).
+    secret: Mapped[str] = mapped_column(Encrypted, info={"pii": False})
     handles: Mapped[str] = mapped_column(Text)  # JSON list of request types
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

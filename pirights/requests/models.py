@@ -205,5 +205,5 @@ class IdempotencyRecord(Base):
     body_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Encrypted)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The request it created, so a purge finds it (NULL for records made before 0005).
+    # The request it created, so a purge finds it (NULL for records made before 0008).
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)

@@ -12,6 +12,7 @@ Markers in `info` say what erasing means where the default (NULL, or "" for a NO
 column) is not right:
 - table `purge="delete"`: the rows go (they have no skeleton worth keeping);
 - column `erased=VALUE`: the sentinel of a NOT NULL column (e.g. "[]" for a JSON list);
+- column `pii=False`: encrypted, but a secret of the provider's rather than PII;
 - column `retained_while_null=NAME`: kept while column NAME is NULL (an active blocklist
   entry's terms keep protecting the person after the request itself is purged).
 What is not a column (files, §12.3) registers an eraser in `requests.hooks.pii_erasers`.
@@ -32,8 +33,15 @@ ROOT = "requests"
 
 
 def is_pii(column: Column) -> bool:
-    """True for a column that holds, or is derived from, a person's data."""
-    return isinstance(column.type, Encrypted) or bool(column.info.get("pii"))
+    """True for a column that holds, or is derived from, a person's data.
+
+    `info={"pii": False}` exempts an encrypted column that holds the provider's own secret
+    (a fulfilment system's signing secret), not anyone's personal information.
+    """
+    marked = column.info.get("pii")
+    if marked is not None:
+        return bool(marked)
+    return isinstance(column.type, Encrypted)
 
 
 # Rows of a table that belong to the given request ids, as a SQL condition.

@@ -1,7 +1,7 @@
 """idempotency records name their request, so purge erases them with it
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 05:20:00
 
 Records written before this revision keep a NULL request_id; `pirights purge` still
@@ -11,8 +11,8 @@ deletes them by age (their created_at precedes their request's closing).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
