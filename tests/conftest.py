@@ -54,7 +54,7 @@ def migrated(tmp_path_factory) -> str:
 
 
 def _reset_postgres(url: str) -> None:
-    """Empty every table and re-seed the audit head."""
+    """Empty every table and re-seed the rows migrations seed (audit head, blocklist state)."""
     engine = create_engine(normalise_url(url))
     with engine.begin() as conn:
         tables = [
@@ -71,6 +71,7 @@ def _reset_postgres(url: str) -> None:
             text("INSERT INTO audit_head (id, seq, hash, at) VALUES (1, 0, :h, '')"),
             {"h": "0" * 64},
         )
+        conn.execute(text("INSERT INTO blocklist_state (id, version) VALUES (1, 0)"))
     engine.dispose()
 
 

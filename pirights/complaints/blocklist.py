@@ -35,14 +35,24 @@ def version(s: Session) -> int:
     return state.version if state else 0
 
 
+def lock_state(s: Session) -> BlocklistState:
+    """The list's state row, locked until the unit of work ends.
+
+    The row is seeded by a migration, so concurrent first additions wait on one row lock
+    instead of racing to insert it. Every writer of the list takes this lock before the
+    audit chain's head (record() takes that one last), so they cannot deadlock.
+    """
+    return s.execute(
+        select(BlocklistState)
+        .where(BlocklistState.id == STATE_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def _bump(s: Session) -> int:
-    """Advance the version under a row lock (the row is created on first use)."""
-    state = s.execute(
-        select(BlocklistState).where(BlocklistState.id == STATE_ID).with_for_update()
-    ).scalar_one_or_none()
-    if state is None:
-        state = BlocklistState(id=STATE_ID, version=0)
-        s.add(state)
+    """Advance the list's version (the ETag pollers compare) under its row lock."""
+    state = lock_state(s)
     state.version += 1
     return state.version
 
@@ -66,6 +76,7 @@ def add_entry(
         raise Conflict(
             f"The request is {req.status}; it cannot block anyone.", slug="request-closed"
         )
+    new_version = _bump(s)
     entry = BlocklistEntry(
         terms=json.dumps(clean, ensure_ascii=False),
         request_id=req.id,
@@ -75,7 +86,6 @@ def add_entry(
     )
     s.add(entry)
     s.flush()
-    new_version = _bump(s)
     # The terms are PII: the audit names the entry and counts its terms, nothing more.
     record(
         s,
@@ -110,7 +120,14 @@ def add(
 def remove(entry_id: int, staff: Staff) -> None:
     """DELETE /blocklist/{id}: deactivate an entry (kept for the record)."""
     with db.unit_of_work() as s:
-        entry = s.get(BlocklistEntry, entry_id)
+        # Locked and re-read: of concurrent deletes of one entry, the first removes it
+        # and the others then see it removed (404), so each removal is audited once.
+        entry = s.scalar(
+            select(BlocklistEntry)
+            .where(BlocklistEntry.id == entry_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if entry is None or entry.deleted_at is not None:
             raise NotFound(f"No active blocklist entry {entry_id}.")
         entry.deleted_at = clock.now()
