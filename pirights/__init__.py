@@ -142,6 +142,7 @@ def register_errors(app: Flask) -> None:
     """One JSON error mapping for domain errors, HTTP errors and surprises."""
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
+    from sqlalchemy.orm.exc import StaleDataError
     from werkzeug.exceptions import HTTPException
 
     from pirights import errors
@@ -150,4 +151,5 @@ def register_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, errors.handle_http_exception)
     app.register_error_handler(DBAPIError, errors.handle_database_error)
     app.register_error_handler(PoolTimeout, errors.handle_database_error)
+    app.register_error_handler(StaleDataError, errors.handle_stale_data)
     app.register_error_handler(Exception, errors.handle_unexpected)

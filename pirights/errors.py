@@ -157,6 +157,28 @@ def handle_http_exception(exc: HTTPException) -> Response:
     return problem(status, exc.name, detail, headers=headers)
 
 
+CONCURRENT_CHANGE = (
+    "Someone else changed this at the same moment and your change was not applied; "
+    "fetch it again and retry."
+)
+
+
+def handle_stale_data(_exc: Exception) -> Response:
+    """A safety net for SQLAlchemy's StaleDataError: a conflict to retry, never a 500.
+
+    Writers lock the row they change before reading it (requests.service.locked), so an
+    UPDATE should never meet a version it did not read; if one ever does, the unit of
+    work has rolled back and the client is told to retry.
+    """
+    return problem(
+        409,
+        "Conflict",
+        CONCURRENT_CHANGE,
+        slug="concurrent-change",
+        headers={"Retry-After": "1"},
+    )
+
+
 def handle_unexpected(exc: Exception) -> Response:
     """Last resort: log the failure (without request data) and answer 500."""
     from flask import current_app

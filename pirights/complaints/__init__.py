@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     hooks.register(hooks.on_created, service.open_track)
     hooks.register(hooks.before_transition, service.before_transition)
     hooks.register(hooks.after_transition, service.after_transition)
+    hooks.register(hooks.after_transition, blocklist.lock_for_completion)
     hooks.register(hooks.on_transitioned, blocklist.block_on_completion)
     hooks.register(hooks.action_fields, ("complete", "blocklist_terms"))
     hooks.register(hooks.present, service.present)

@@ -97,6 +97,17 @@ def add_entry(
     return entry
 
 
+def lock_for_completion(
+    s: Session, _req: Request, action: str, fields: dict[str, Any], _staff: Staff, _now
+) -> dict[str, Any]:
+    """Before a completion that will add an entry, take the list's lock (hook
+    after_transition, which runs before the transition's event): writers of the list
+    take it before the chain head's, so completing and POST /blocklist cannot deadlock."""
+    if action == "complete" and fields.get("blocklist_terms"):
+        lock_state(s)
+    return {}
+
+
 def block_on_completion(
     s: Session, req: Request, action: str, fields: dict[str, Any], staff: Staff, _now
 ) -> None:

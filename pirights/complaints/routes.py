@@ -16,7 +16,7 @@ from pirights.complaints.schemas import (
     RemediationInSchema,
 )
 from pirights.database import MAX_ROW_ID
-from pirights.requests.routes import shown
+from pirights.requests.routes import if_match, shown
 from pirights.requests.schemas import RequestOutSchema
 from pirights.staff.auth import current_staff, requires
 from pirights.staff.roles import BLOCKLIST_READERS, SUPERVISORS, WRITERS
@@ -37,7 +37,9 @@ BLOCKLIST_WRITERS = SUPERVISORS
 @blp.response(201, RequestOutSchema)
 def post_measure(data, reference):
     """Record a measure that stops the infringing content."""
-    req = service.record_measure(reference, data["kind"], data["detail"], current_staff())
+    req = service.record_measure(
+        reference, data["kind"], data["detail"], current_staff(), if_match()
+    )
     return shown(req, 201)
 
 
@@ -48,7 +50,7 @@ def post_measure(data, reference):
 def post_remediation(data, reference):
     """Record the model optimisation that prevents regeneration."""
     req = service.record_remediation(
-        reference, data["detail"], data["model_version"], current_staff()
+        reference, data["detail"], data["model_version"], current_staff(), if_match()
     )
     return shown(req, 201)
 

@@ -21,6 +21,7 @@ from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
 from pirights.requests.present import MASKED
 from pirights.requests.queries import load
+from pirights.requests.service import check_version
 from pirights.staff.models import Staff
 
 MEASURE_KINDS = ("filter", "stop_generation", "takedown", "block_subject")
@@ -90,11 +91,14 @@ def after_transition(
     return {}
 
 
-def record_measure(reference: str, kind: str, detail: str, staff: Staff) -> Request:
+def record_measure(
+    reference: str, kind: str, detail: str, staff: Staff, if_match: int | None = None
+) -> Request:
     """Record what was done to stop the content."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = load(s, reference)
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
         track = _track(s, req)
         if req.status in (lc.REFUSED, lc.WITHDRAWN):
             raise Conflict(
@@ -126,11 +130,14 @@ def record_measure(reference: str, kind: str, detail: str, staff: Staff) -> Requ
     return req
 
 
-def record_remediation(reference: str, detail: str, model_version: str, staff: Staff) -> Request:
+def record_remediation(
+    reference: str, detail: str, model_version: str, staff: Staff, if_match: int | None = None
+) -> Request:
     """Record the model-optimisation work that prevents regeneration."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = load(s, reference)
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
         track = _track(s, req)
         if req.status != lc.COMPLETED or track.remediation_due_at is None:
             raise Conflict(

@@ -38,7 +38,9 @@ def load(s: Session, reference: str, *, for_update: bool = False) -> Request:
         .options(selectinload(Request.messages), selectinload(Request.assignee))
     )
     if for_update:
-        q = q.with_for_update(of=Request)
+        # Read what the writers before this one committed: the session keeps objects
+        # across commits (expire_on_commit=False), so a plain re-select would not.
+        q = q.with_for_update(of=Request).execution_options(populate_existing=True)
     req = s.scalar(q)
     if req is None:
         raise NotFound(f"No request with reference {reference!r}.")

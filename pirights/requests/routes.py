@@ -145,7 +145,7 @@ def post_assign(data, reference):
 @blp.response(201, NoteOutSchema)
 def post_note(data, reference):
     """Add an internal note, never shown to the requester."""
-    note = service.add_note(reference, data["body"], current_staff())
+    note = service.add_note(reference, data["body"], current_staff(), if_match())
     return present.note(note.request, note)
 
 
@@ -155,7 +155,7 @@ def post_note(data, reference):
 @blp.response(201, RequestOutSchema)
 def post_message(data, reference):
     """Send a message that the requester sees."""
-    return shown(service.send_message(reference, data["body"], current_staff()), 201)
+    return shown(service.send_message(reference, data["body"], current_staff(), if_match()), 201)
 
 
 @blp.route("/<string:reference>/extensions", methods=["POST"])
@@ -164,5 +164,7 @@ def post_message(data, reference):
 @blp.response(201, RequestOutSchema)
 def post_extension(data, reference):
     """Extend a request's due date within its policy; the requester sees the reason."""
-    req = extensions.extend_request(reference, data["days"], data["reason"], current_staff())
+    req = extensions.extend_request(
+        reference, data["days"], data["reason"], current_staff(), if_match()
+    )
     return shown(req, 201)

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from pirights import clock
 from pirights.audit import actions
@@ -29,8 +28,12 @@ OPTIONAL_FIELDS = {"complete": ("result", "reason")}
 NEEDS_REASON = ("partial", "restricted")
 
 
-def _check_version(req: Request, if_match: int | None) -> None:
-    """412 when the caller edited a version that is no longer current."""
+def check_version(req: Request, if_match: int | None) -> None:
+    """412 when the caller edited a version that is no longer current.
+
+    Called after load(..., for_update=True), so the version compared is the one this
+    change will replace: a stale If-Match is 412, a current one always goes through.
+    """
     if if_match is not None and if_match != req.version:
         raise PreconditionFailed(
             f"The request changed since you read it (you have version {if_match}, it is now "
@@ -151,28 +154,23 @@ def transition(
     extra = hooks.extra_fields(action.name)
     own = {k: v for k, v in fields.items() if k not in extra}
     now = clock.now()
-    try:
-        with db.unit_of_work() as s:
-            req = load(s, reference)
-            _check_version(req, if_match)
-            for before in hooks.before_transition:
-                before(s, req, action.name)
-            data = _apply(req, action, own, now, staff)
-            for after in hooks.after_transition:
-                data.update(after(s, req, action.name, fields, staff, now))
-            record(
-                s,
-                actor=staff.actor,
-                action=actions.REQUEST_TRANSITIONED,
-                request_ref=req.reference,
-                data=data,
-            )
-            for follow_on in hooks.on_transitioned:
-                follow_on(s, req, action.name, fields, staff, now)
-    except StaleDataError:
-        raise PreconditionFailed(
-            "Someone else changed the request at the same moment; fetch it again and retry."
-        ) from None
+    with db.unit_of_work() as s:
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
+        for before in hooks.before_transition:
+            before(s, req, action.name)
+        data = _apply(req, action, own, now, staff)
+        for after in hooks.after_transition:
+            data.update(after(s, req, action.name, fields, staff, now))
+        record(
+            s,
+            actor=staff.actor,
+            action=actions.REQUEST_TRANSITIONED,
+            request_ref=req.reference,
+            data=data,
+        )
+        for follow_on in hooks.on_transitioned:
+            follow_on(s, req, action.name, fields, staff, now)
     return req
 
 
@@ -188,8 +186,8 @@ def assign(reference: str, assignee: str, staff: Staff, if_match: int | None = N
                 f"No active agent, supervisor or admin named {assignee!r}.",
                 errors={"assignee": ["no such active staff member who handles requests"]},
             )
-        req = load(s, reference)
-        _check_version(req, if_match)
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
         previous = req.assignee.name if req.assignee else None
         req.assignee, req.updated_at = member, now
         record(
@@ -202,11 +200,12 @@ def assign(reference: str, assignee: str, staff: Staff, if_match: int | None = N
     return req
 
 
-def add_note(reference: str, body: str, staff: Staff) -> Note:
+def add_note(reference: str, body: str, staff: Staff, if_match: int | None = None) -> Note:
     """An internal note (never shown to the requester)."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = load(s, reference)
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
         note = Note(staff_id=staff.id, body=body, created_at=now)
         req.notes.append(note)
         req.updated_at = now
@@ -221,11 +220,12 @@ def add_note(reference: str, body: str, staff: Staff) -> Note:
     return note
 
 
-def send_message(reference: str, body: str, staff: Staff) -> Request:
+def send_message(reference: str, body: str, staff: Staff, if_match: int | None = None) -> Request:
     """A message to the requester, shown on their status page."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = load(s, reference)
+        req = load(s, reference, for_update=True)
+        check_version(req, if_match)
         if req.status in lc.TERMINAL:
             raise Conflict(
                 f"The request is {req.status}; reopen it before writing to the requester.",
@@ -264,16 +264,33 @@ def view(reference: str, staff: Staff) -> Request:
 # --- the requester's side (§4.2) -------------------------------------------------------
 
 
-def _load_for_requester(s: Session, reference: str, token: str | None) -> Request:
-    """The request if the token matches; otherwise the same 404 in every case."""
-    req = s.scalar(
-        select(Request)
-        .where(Request.reference == normalise_reference(reference or ""))
-        .options(selectinload(Request.messages))
-    )
-    if req is None or not token_matches(token, req.tracking_token_hash):
+# Compared against when no request has the reference, so that an unknown reference and a
+# wrong token cost the same hash and comparison (timing must not reveal existence).
+_NO_HASH = "0" * 64
+
+
+def _load_for_requester(
+    s: Session, reference: str, token: str | None, *, for_update: bool = False
+) -> Request:
+    """The request if the token matches; otherwise the same 404 in every case.
+
+    Unknown references and wrong tokens do the same work: one query for the stored hash
+    (nothing decrypted, nothing eager-loaded), one hash and one constant-time comparison.
+    Only a matching token loads the request, locked for a unit of work that changes it,
+    so a stranger guessing tokens never makes the owner wait.
+    """
+    row = s.execute(
+        select(Request.id, Request.tracking_token_hash).where(
+            Request.reference == normalise_reference(reference or "")
+        )
+    ).first()
+    stored = row.tracking_token_hash if row is not None else None
+    if not token_matches(token, stored or _NO_HASH) or stored is None:
         raise NotFound("No request matches this reference and tracking token.")
-    return req
+    query = select(Request).where(Request.id == row.id).options(selectinload(Request.messages))
+    if for_update:
+        query = query.with_for_update(of=Request).execution_options(populate_existing=True)
+    return s.scalars(query).one()
 
 
 def requester_view(reference: str, token: str | None) -> Request:
@@ -286,7 +303,7 @@ def requester_message(reference: str, token: str | None, body: str) -> Request:
     """A reply from the requester; it resumes a request awaiting them."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = _load_for_requester(s, reference, token)
+        req = _load_for_requester(s, reference, token, for_update=True)
         if req.status in lc.TERMINAL:
             raise Conflict(
                 f"This request is {req.status}; submit a new request instead.",
@@ -320,7 +337,7 @@ def requester_withdraw(reference: str, token: str | None, reason: str | None) ->
     """The requester withdraws their own request."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = _load_for_requester(s, reference, token)
+        req = _load_for_requester(s, reference, token, for_update=True)
         fields = {"reason": reason} if reason else {}
         data = _apply(req, lc.ACTIONS["withdraw"], fields, now, None)
         data["by"] = "requester"
