@@ -27,6 +27,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 
 from pirights.crypto import cipher
 from pirights.deadlines.runtime import book
@@ -34,7 +35,7 @@ from pirights.errors import Conflict, NotFound
 from pirights.intake_form import forms, texts
 from pirights.intake_form.locale import html_lang, page_language, remember_choice
 from pirights.requests import intake, present, service
-from pirights.requests.lifecycle import AWAITING, TERMINAL
+from pirights.requests.lifecycle import AWAITING, TERMINAL, WITHDRAWN
 from pirights.verification import service as verification
 
 bp = Blueprint(
@@ -289,6 +290,10 @@ def status_withdraw():
     try:
         service.requester_withdraw(*tracked, reason)
     except Conflict:
+        if _current_status(tracked) == WITHDRAWN:
+            # A double click, or a second tab: what the requester asked for is done.
+            flash("already_withdrawn")
+            return redirect(url_for("intake_form.status_page"), 303)
         return _show_status(409, {"confirm": [_("This request is already closed.")]})
     except NotFound:
         return redirect(url_for("intake_form.status_lookup"), 303)
@@ -348,11 +353,36 @@ def status_new_code():
     return redirect(url_for("intake_form.status_page"), 303)
 
 
+def _current_status(tracked: tuple[str, str]) -> str | None:
+    """The tracked request's status now, or None if it can no longer be read."""
+    try:
+        return service.requester_view(*tracked).status
+    except NotFound:
+        return None
+
+
 @bp.post("/status/forget")
 def status_forget():
     """Forget the tracked request in this browser (for shared computers)."""
     session.pop(TRACK, None)
     return redirect(url_for("intake_form.status_lookup"), 303)
+
+
+@bp.errorhandler(StaleDataError)
+def changed_meanwhile(_error: StaleDataError):
+    """The safety net of errors.handle_stale_data for pages: a page to retry from, 409.
+
+    Writers lock their row first, so this should not happen; if it does, nothing was
+    applied and the requester is told so in their language, never shown problem+json.
+    """
+    return _render(
+        "error.html",
+        409,
+        message=_(
+            "Your request changed at the same moment, so this was not applied. Reload the "
+            "page and try again."
+        ),
+    )
 
 
 @bp.errorhandler(CSRFError)

@@ -516,8 +516,11 @@ def test_withdraw_needs_confirmation(client, form_page, auth):
         in after.find("section", class_="outcome outcome-withdrawn").text()
     )
     assert not after.find_all("textarea", name="message")  # closed: no reply box
+    # A second withdrawal (a double click, another tab) is done already: the page says so.
     again = client.post("/status/withdraw", data={"csrf_token": csrf_of(doc), "confirm": "yes"})
-    assert again.status_code == 409
+    assert again.status_code == 303
+    notice = page_of(client.get(again.headers["Location"])).find("p", class_="notice")
+    assert notice.text() == "This request was already withdrawn; there is nothing more to do."
 
 
 @pytest.mark.parametrize(
