@@ -35,6 +35,16 @@ def pytest_report_header(config):
     return f"pirights database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked postgres_only when the run uses SQLite."""
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set PIRIGHTS_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 def _upgrade(url: str) -> None:
     """Apply every migration to `url`."""
     from alembic import command
