@@ -252,6 +252,17 @@ def intake(sc: Scenario) -> None:
     made = at_once(lambda _n: sc.server.call("POST", "/", form=form, headers=cookie)[0])
     assert made == {303: CALLS}
     assert sc.database.events("request.created") == 3 * CALLS
+    # One submission retried 16 times at once with its Idempotency-Key: made once.
+    retried = valid_request(description="Retried by an impatient client.")
+    key = {"Idempotency-Key": "retry-0f1e2d3c"}
+
+    def retry(_n: int) -> tuple[int, str]:
+        status, _, raw = sc.server.call("POST", PUBLIC, retried, key)
+        return status, json.loads(raw).get("reference", raw)
+
+    answers = at_once(retry)
+    assert len(answers) == 1 and next(iter(answers))[0] == 201, answers
+    assert sc.database.events("request.created") == 3 * CALLS + 1
 
 
 def staff_writes(sc: Scenario) -> None:

@@ -86,7 +86,9 @@ def _rotate_batch(
     """Rewrite the next batch of one table; returns (rows seen, last key, rows rewritten)."""
     (pk,) = table.primary_key.columns
     raw = [type_coerce(table.c[c], LargeBinary).label(c) for c in cols]
-    query = select(pk, *raw).order_by(pk).limit(batch)
+    # Locked: a write that commits between this read and the UPDATE below would otherwise
+    # be overwritten with the re-encrypted old value (a lost write).
+    query = select(pk, *raw).order_by(pk).limit(batch).with_for_update()
     if after is not None:
         query = query.where(pk > after)
     indexes = BLIND_INDEXES.get(table.name, {})
