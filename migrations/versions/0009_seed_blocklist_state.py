@@ -1,7 +1,7 @@
 """seed the blocklist's state row
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 05:00:00
 
 The row that carries the blocklist's version used to be created by the first addition,
@@ -11,8 +11,8 @@ every writer only locks and updates it.
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
