@@ -17,6 +17,7 @@ TYPE_TITLES = {
     "correct": _l("Correct"),
     "supplement": _l("Complete"),
     "delete": _l("Delete"),
+    "deregister": _l("Close my account"),
     "block": _l("Block"),
     "withdraw_consent": _l("Withdraw consent"),
     "explain": _l("Explain the rules"),
