@@ -40,7 +40,7 @@ def email_transport(app: Flask) -> Transport:
         settings.smtp_from,
         user=str(raw.get("smtp_user", "") or ""),
         password=str(raw.get("smtp_password", "") or ""),
-        starttls=bool(raw.get("smtp_starttls", False)),
+        starttls=str(raw.get("smtp_starttls", "")).strip().lower() in ("1", "true", "yes", "on"),
     )
 
 

@@ -260,3 +260,27 @@ def test_a_failing_settle_hook_rolls_the_settle_back(smtp, app, queue, work, mon
         work()
     (row,) = rows(app)
     assert row.status == PENDING and events(app, "notification.sent") == []
+
+
+def test_smtp_login_and_starttls_come_from_the_environment(database_url, tmp_path):
+    from pirights import create_app
+    from pirights.config import load_settings
+    from pirights.outbox.worker import email_transport
+    from tests.conftest import TEST_KEY
+
+    env = {
+        "PIRIGHTS_DATABASE_URL": database_url,
+        "PIRIGHTS_ENCRYPTION_KEY": TEST_KEY,
+        "PIRIGHTS_SMTP_HOST": "smtp.example.cn",
+        "PIRIGHTS_SMTP_USER": "pirights",
+        "PIRIGHTS_SMTP_PASSWORD": "s3cret",
+        "PIRIGHTS_SMTP_STARTTLS": "true",
+    }
+    app = create_app(settings=load_settings(env=env), instance_path=str(tmp_path / "i"))
+    sender = email_transport(app)
+    assert (sender.user, sender.password, sender.starttls) == ("pirights", "s3cret", True)
+    env["PIRIGHTS_SMTP_STARTTLS"] = "false"
+    app2 = create_app(settings=load_settings(env=env), instance_path=str(tmp_path / "j"))
+    assert email_transport(app2).starttls is False
+    for a in (app, app2):
+        a.extensions["pirights_db"].engine.dispose()
