@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from email import message_from_bytes, policy
+
+from tests.servers import free_port
 
 
 class Sink:
@@ -20,13 +21,6 @@ class Sink:
                 (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
             )
         return "250 OK"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_sink():

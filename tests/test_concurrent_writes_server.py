@@ -26,8 +26,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pirights.database import normalise_url
-from tests.audit.test_concurrency import free_port, wait_until_up
 from tests.conftest import TEST_KEY, valid_request
+from tests.servers import serving
 
 pytestmark = pytest.mark.postgres_only
 
@@ -69,36 +69,9 @@ class Server:
 @pytest.fixture
 def server(database_url, tmp_path):
     """`pirights serve --workers 4` on a free port against the test database."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRIGHTS_")}
-    env.update(
-        PIRIGHTS_DATABASE_URL=database_url,
-        PIRIGHTS_ENCRYPTION_KEY=TEST_KEY,
-        PIRIGHTS_SECRET_KEY="concurrent-writes-test",
-        PIRIGHTS_PUBLIC_RATE_LIMIT="off",
-    )
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    command = [sys.executable, "-m", "pirights", "serve", "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", str(WORKERS)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", proc)
+    with serving(database_url, tmp_path, WORKERS) as port:
         yield Server(port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    server_log = log_path.read_text()
+    server_log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in server_log, server_log[-3000:]
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from datetime import timedelta
 
@@ -13,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import TEST_KEY
-from tests.mail import free_port
+from tests.servers import serving
 
 TOKEN = "metrics-secret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -126,33 +122,9 @@ def test_deliveries_and_failures_are_counted(app, client, clock):
 
 
 def test_every_gunicorn_worker_counts_toward_one_scrape(database_url, tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIRIGHTS_", "PROMETHEUS"))}
-    env.update(
-        PIRIGHTS_DATABASE_URL=database_url,
-        PIRIGHTS_ENCRYPTION_KEY=TEST_KEY,
-        PIRIGHTS_PUBLIC_RATE_LIMIT="off",
-        PIRIGHTS_METRICS_TOKEN=TOKEN,
-    )
-    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pirights", *command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
-        for _ in range(39):
+    with serving(database_url, tmp_path, 2, PIRIGHTS_METRICS_TOKEN=TOKEN) as port:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(39):  # the 40th was the readiness check
             urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
         counts = set()
         for _ in range(6):  # whichever worker answers, it reports all 40
@@ -165,6 +137,3 @@ def test_every_gunicorn_worker_counts_toward_one_scrape(database_url, tmp_path):
             )
             counts.add(got[key])
         assert counts == {40.0}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

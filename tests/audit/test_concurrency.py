@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -17,66 +12,18 @@ from sqlalchemy import create_engine, text
 
 from pirights.audit.verify import verify_database
 from pirights.database import normalise_url
-from tests.conftest import TEST_KEY, valid_request
+from tests.conftest import valid_request
+from tests.servers import serving
 
 SUBMISSIONS = 60
 THREADS = 8
 
 
-def free_port() -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(base: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    """Poll /healthz until the server answers 200."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    raise AssertionError("server did not come up in time")
-
-
 @pytest.fixture
 def server(database_url, tmp_path):
     """`pirights serve --workers 3` on a free port against the test database."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIRIGHTS_")}
-    env.update(
-        PIRIGHTS_DATABASE_URL=database_url,
-        PIRIGHTS_ENCRYPTION_KEY=TEST_KEY,
-        PIRIGHTS_SECRET_KEY="concurrency-test",
-        PIRIGHTS_PUBLIC_RATE_LIMIT="off",
-    )
-    log = (tmp_path / "server.log").open("w")
-    command = [sys.executable, "-m", "pirights", "serve", "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", "3"],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, proc)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(database_url, tmp_path, 3) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def submit(base: str, number: int) -> int:

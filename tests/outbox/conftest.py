@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.mail import free_port, smtp_settings, start_sink
+from tests.mail import smtp_settings, start_sink
+from tests.servers import free_port
 
 
 @pytest.fixture
