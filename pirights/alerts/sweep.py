@@ -15,6 +15,7 @@ from datetime import datetime
 
 from pirights.alerts import kinds, queue
 from pirights.alerts.kinds import AlertKind
+from pirights.audit.sequencer import sequence_pending
 from pirights.extensions import db
 
 BATCH_SIZE = 2000  # rows per transaction; measured fastest of 500, 2000, 5000 at 1M rows
@@ -57,6 +58,8 @@ def sweep(
 ) -> SweepResult:
     """Record every alert not yet made and queue its notifications and emails."""
     result = SweepResult()
+    # Events a crashed writer left waiting join the chain before the sweep appends its own.
+    sequence_pending(db.engine)
     with db.unit_of_work() as s:
         supervisors = queue.active_supervisors(s)
     for kind in kinds.registered():

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from flask import Flask
 
+from pirights.audit.sequencer import sequence_pending
+from pirights.extensions import db
 from pirights.outbox import service
 from pirights.outbox.retry import RetryPolicy
 from pirights.outbox.senders import SmtpTransport, Transport, unavailable
@@ -128,6 +130,10 @@ def run(
         if held and progress:
             progress(totals)
         if not held:
+            with app.app_context():
+                # Idle turns also sequence audit events a crashed writer left waiting
+                # (pirights.audit.sequencer), so none waits for the next audited write.
+                sequence_pending(db.engine)
             if once:
                 break
             stop.wait(idle_seconds)

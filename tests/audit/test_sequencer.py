@@ -300,3 +300,16 @@ def test_many_crashed_sequencers_in_a_row_lose_nothing(engine, database_url):
     assert counts(engine) == (0, 5)
     sequencer.catch_up(engine)
     assert counts(engine) == (5, 0) and verify_database(engine).ok
+
+
+def test_the_worker_and_the_sweep_sequence_what_a_crashed_writer_left(app, engine, clock):
+    from pirights.alerts.sweep import sweep
+    from pirights.outbox.worker import run
+
+    accept(engine, 2)
+    run(app, clock, once=True)  # nothing to deliver: an idle turn
+    assert counts(engine) == (2, 0)
+    accept(engine, 3)
+    with app.app_context():
+        sweep(clock())
+    assert counts(engine) == (5, 0)
