@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 from pirights.database import normalise_url
 from tests.conftest import TEST_KEY, valid_request
 from tests.servers import serving
+from tests.verification.conftest import latest_code
 
 pytestmark = pytest.mark.postgres_only
 
@@ -181,8 +182,8 @@ VERIFY = {"action": "verify_identity", "method": "email_code"}
 class Scenario:
     """What the batches share: the server, the database and a supervisor's headers."""
 
-    def __init__(self, server: Server, database: Database, sup: dict) -> None:
-        self.server, self.database, self.sup = server, database, sup
+    def __init__(self, server: Server, database: Database, sup: dict, app) -> None:
+        self.server, self.database, self.sup, self.app = server, database, sup, app
 
     def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> int:
         """A staff POST (or one with the given headers); its status."""
@@ -196,6 +197,10 @@ class Scenario:
     def step(self, ref: str, body: dict) -> None:
         """A staff transition that must succeed."""
         self.server.json("POST", f"{STAFF}/{ref}/transitions", body, self.sup)
+
+    def code(self, ref: str) -> str:
+        """The newest one-time code queued for a request, read from the outbox."""
+        return latest_code(self.app, ref)
 
     def awaiting(self) -> dict:
         """A request awaiting its requester's reply."""
@@ -350,6 +355,54 @@ def blocklist(sc: Scenario) -> None:
     assert sc.server.json("GET", "/api/v1/blocklist", headers=sc.sup)["version"] == CALLS + 1
 
 
+def verification(sc: Scenario) -> None:
+    """One-time codes (§12.1): 16 new-code calls send one; 16 wrong codes use 16 tries
+    at most (never more than a code has); the right code 16 times verifies once."""
+    db, made = sc.database, sc.public()
+    ref, token = made["reference"], {"X-Tracking-Token": made["tracking_token"]}
+    path = f"{PUBLIC}/{ref}"
+    # The receipt's code was sent just now, so every new-code call within the minute waits.
+    assert at_once(lambda _n: sc.post(f"{path}/verification-code", {}, token)) == {429: CALLS}
+    wrong = lambda _n: sc.post(f"{path}/verification", {"code": "000000"}, token)  # noqa: E731
+    answers = at_once(wrong)
+    assert set(answers) <= {409, 422} and answers[422] == 5, answers  # five tries a code
+    assert db.events("identity.code_failed", ref) == 5
+    made = sc.public(1)
+    ref, token = made["reference"], {"X-Tracking-Token": made["tracking_token"]}
+    code = sc.code(ref)
+    right = lambda _n: sc.post(f"{PUBLIC}/{ref}/verification", {"code": code}, token)  # noqa: E731
+    assert at_once(right) == {200: 1, 409: CALLS - 1}
+    assert db.events("identity.verified", ref) == 1
+
+
+def fulfilment(sc: Scenario, admin: dict) -> None:
+    """Systems and tasks (§14): one of 16 registrations under one name; 16 under 16 names;
+    16 answers to one task: one is recorded, the rest are 409."""
+    db = sc.database
+    hook = {"webhook_url": "http://127.0.0.1:9/hook", "handles": ["delete"]}
+    same = lambda _n: sc.post("/api/v1/systems", {"name": "crm", **hook}, admin)  # noqa: E731
+    assert at_once(same) == {201: 1, 409: CALLS - 1}
+    named = lambda n: sc.post("/api/v1/systems", {"name": f"sys-{n}", **hook}, admin)  # noqa: E731
+    assert at_once(named) == {201: CALLS}
+    assert db.events("system.registered") == CALLS + 1
+    ref = sc.public(type="delete")["reference"]
+    for body in (VERIFY, {"action": "accept"}):
+        sc.step(ref, body)
+    tasks = db.rows("tasks", ref)
+    assert tasks == CALLS + 1
+    task = db.scalar(
+        "SELECT min(t.id) FROM tasks t JOIN requests r ON r.id = t.request_id "
+        "WHERE r.reference = :ref",
+        ref=ref,
+    )
+    answer = {"result": "done", "reason": "Checked in the CRM myself."}
+    assert at_once(lambda _n: sc.post(f"/api/v1/tasks/{task}/result", answer)) == {
+        200: 1,
+        409: CALLS - 1,
+    }
+    assert db.events("task.result", ref) == 1
+
+
 def chain_verifies(sc: Scenario) -> None:
     """`pirights audit verify` finds every event in one valid chain."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIRIGHTS_")}
@@ -369,10 +422,20 @@ def chain_verifies(sc: Scenario) -> None:
     assert verdict.stdout.strip().splitlines()[-1] == f"OK {total} events"
 
 
-def test_sixteen_concurrent_calls_at_every_write_endpoint(server, database, make_staff):
+def test_sixteen_concurrent_calls_at_every_write_endpoint(server, database, make_staff, app):
     started = time.monotonic()
-    sc = Scenario(server, database, {"Authorization": f"Bearer {make_staff('sup', 'supervisor')}"})
-    for batch in (intake, staff_writes, complaints, requester, status_page, blocklist):
+    sup = {"Authorization": f"Bearer {make_staff('sup', 'supervisor')}"}
+    sc = Scenario(server, database, sup, app)
+    for batch in (
+        intake,
+        staff_writes,
+        complaints,
+        requester,
+        status_page,
+        blocklist,
+        verification,
+    ):
         batch(sc)
+    fulfilment(sc, {"Authorization": f"Bearer {make_staff('root', 'admin')}"})
     chain_verifies(sc)
     assert time.monotonic() - started < 60

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from pirights import clock
@@ -78,25 +79,45 @@ def register_system(
         raise Invalid("The system cannot be registered; see errors.", errors=errors)
     secret = new_secret()
     now = clock.now()
-    with db.unit_of_work() as s:
-        if s.scalar(select(System.id).where(System.name == name)) is not None:
-            raise Conflict(f"A system named {name!r} is already registered.", slug="system-exists")
-        system = System(
-            name=name,
-            webhook_url=webhook_url,
-            secret=secret,
-            handles=json.dumps(types),
-            active=True,
-            created_at=now,
-        )
-        s.add(system)
-        record(
-            s,
-            actor=staff.actor,
-            action=actions.SYSTEM_REGISTERED,
-            data={"system": name, "handles": types},
-        )
+    taken = Conflict(f"A system named {name!r} is already registered.", slug="system-exists")
+    try:
+        with db.unit_of_work() as s:
+            if s.scalar(select(System.id).where(System.name == name)) is not None:
+                raise taken
+            system = _add_system(s, name, webhook_url, secret, types, staff, now)
+    except IntegrityError:
+        # A concurrent registration of the same name committed between our check and our
+        # insert; the unique index refused ours, so the answer is the same 409.
+        raise taken from None
     return system, secret
+
+
+def _add_system(
+    s: Session,
+    name: str,
+    webhook_url: str,
+    secret: str,
+    types: list[str],
+    staff: Staff,
+    now: datetime,
+) -> System:
+    """Add the system and its `system.registered` event to the unit of work."""
+    system = System(
+        name=name,
+        webhook_url=webhook_url,
+        secret=secret,
+        handles=json.dumps(types),
+        active=True,
+        created_at=now,
+    )
+    s.add(system)
+    record(
+        s,
+        actor=staff.actor,
+        action=actions.SYSTEM_REGISTERED,
+        data={"system": name, "handles": types},
+    )
+    return system
 
 
 def systems() -> list[System]:
