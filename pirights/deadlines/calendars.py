@@ -52,6 +52,13 @@ class WorkingCalendar:
         """The calendar data in use, recorded with each deadline so an auditor can recompute."""
         raise NotImplementedError
 
+    def day_name(self, d: date, language: str = "en_US") -> str | None:
+        """The name of the holiday or moved day off on ``d``, when the calendar knows one.
+
+        Only for explaining a due date; it never decides whether ``d`` is a working day.
+        """
+        return None
+
 
 class WeekendCalendar(WorkingCalendar):
     """Monday to Friday are working days, except the configured days off."""
@@ -96,6 +103,14 @@ def _package_days_off(year: int, observed: bool) -> frozenset[date]:
     exceptions = {d for d in cal if d.year == year and d.weekday() < 5}
     exceptions |= {d for d in cal.weekend_workdays if d.year == year}
     return frozenset(exceptions)
+
+
+@lru_cache(maxsize=64)
+def _package_day_names(year: int, language: str, observed: bool) -> dict[date, str]:
+    """Names of China's holidays and moved days off in ``year``, in ``language``."""
+    if language not in holidays.China.supported_languages:
+        language = "en_US"
+    return dict(holidays.China(years=year, observed=observed, language=language))
 
 
 def _as_dates(values: Iterable[object], where: str) -> frozenset[date]:
@@ -168,6 +183,10 @@ class ChinaCalendar(WorkingCalendar):
         if self.is_provisional(d.year):
             return True
         return d.month == 12 and d.day >= _LATE_DECEMBER_FROM and self.is_provisional(d.year + 1)
+
+    def day_name(self, d: date, language: str = "en_US") -> str | None:
+        """The ``holidays`` package's name for ``d`` in ``language`` (en_US, zh_CN...)."""
+        return _package_day_names(d.year, language, d.year not in self._config_years).get(d)
 
     def describe(self) -> str:
         """E.g. ``holidays 0.109 CN`` or ``holidays 0.109 CN + config schedule 2027 (sha...)``."""

@@ -6,6 +6,7 @@ Pure functions: the caller passes every instant; nothing here reads the clock.
 from __future__ import annotations
 
 import calendar as _gregorian
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,13 +21,19 @@ __all__ = [
     "extend",
     "initial_deadline",
     "local_date",
+    "move_due",
     "period_end",
     "provisional_between",
+    "replay",
     "shift_for_pause",
     "working_days_between",
 ]
 
 _END_OF_DAY = time(23, 59, 59)
+# What counting saw, in order: each local date it looked at and whether it was a working
+# day. The explanation of a due date (explain.py) is read from this, so it cannot drift
+# from the arithmetic.
+Trace = list[tuple[date, bool]]
 # No real calendar goes a year without a working day; stop rather than loop on bad config.
 _MAX_GAP = 366
 
@@ -62,25 +69,41 @@ def end_of_day(d: date, tz: ZoneInfo | str) -> datetime:
     return datetime.combine(d, _END_OF_DAY, tzinfo=_zone(tz))
 
 
-def _next_working_day(d: date, cal: WorkingCalendar) -> tuple[date, bool]:
-    """``d`` if it is a working day, else the next one; and whether any day seen is provisional."""
+def _next_working_day(
+    d: date, cal: WorkingCalendar, trace: Trace | None = None
+) -> tuple[date, bool]:
+    """``d`` if it is a working day, else the next one; and whether any day seen is provisional.
+
+    With ``trace``, every day looked at is appended to it with its working-day status.
+    """
     provisional = cal.is_provisional_day(d)
     for _ in range(_MAX_GAP):
-        if cal.is_working_day(d):
+        working = cal.is_working_day(d)
+        if trace is not None:
+            trace.append((d, working))
+        if working:
             return d, provisional
         d += timedelta(days=1)
         provisional = provisional or cal.is_provisional_day(d)
     raise ValueError(f"calendar {cal.name!r} has no working day for a year after {d}")
 
 
-def _add_working_days(d: date, n: int, cal: WorkingCalendar) -> tuple[date, bool]:
-    """The n-th working day after ``d`` (``d`` itself if n == 0), and provisional-ness."""
+def _add_working_days(
+    d: date, n: int, cal: WorkingCalendar, trace: Trace | None = None
+) -> tuple[date, bool]:
+    """The n-th working day after ``d`` (``d`` itself if n == 0), and provisional-ness.
+
+    With ``trace``, every day counted over is appended to it with its working-day status.
+    """
     provisional = False
     gap = 0
     while n > 0:
         d += timedelta(days=1)
         provisional = provisional or cal.is_provisional_day(d)
-        if cal.is_working_day(d):
+        working = cal.is_working_day(d)
+        if trace is not None:
+            trace.append((d, working))
+        if working:
             n -= 1
             gap = 0
         else:
@@ -97,32 +120,44 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _gregorian.monthrange(year, month)[1]))
 
 
-def _end_day(start_day: date, period: Period, cal: WorkingCalendar) -> tuple[date, bool]:
-    """Last day of ``period`` counted from the day after ``start_day`` (SPEC §3.4)."""
+def _end_day(
+    start_day: date, period: Period, cal: WorkingCalendar, trace: Trace | None = None
+) -> tuple[date, bool]:
+    """Last day of ``period`` counted from the day after ``start_day`` (SPEC §3.4).
+
+    With ``trace``: for working days, every day counted over; for calendar days and months,
+    the nominal last day and any days it rolled over to reach a working day.
+    """
     if period.unit == "working_days":
-        return _add_working_days(start_day, period.amount, cal)
+        return _add_working_days(start_day, period.amount, cal, trace)
     if period.unit == "calendar_days":
         last = start_day + timedelta(days=period.amount)
     else:
         last = _add_months(start_day, period.amount)
-    return _next_working_day(last, cal)
+    return _next_working_day(last, cal, trace)
 
 
 def period_end(
-    start: datetime, period: Period, tz: ZoneInfo | str, cal: WorkingCalendar
+    start: datetime,
+    period: Period,
+    tz: ZoneInfo | str,
+    cal: WorkingCalendar,
+    trace: Trace | None = None,
 ) -> tuple[datetime, bool]:
     """When ``period`` counted from the event at ``start`` ends (SPEC §3.4).
 
     The day of the event is ``start``'s local date in ``tz``; counting begins the next day.
     Returns (23:59:59 local on the last day, whether any day that decided it is provisional).
     """
-    day, provisional = _end_day(local_date(start, tz), period, cal)
+    day, provisional = _end_day(local_date(start, tz), period, cal, trace)
     return end_of_day(day, tz), provisional
 
 
-def initial_deadline(received_at: datetime, policy: Policy, cal: WorkingCalendar) -> Deadline:
+def initial_deadline(
+    received_at: datetime, policy: Policy, cal: WorkingCalendar, trace: Trace | None = None
+) -> Deadline:
     """The due date for answering a request received at ``received_at`` under ``policy``."""
-    due_at, provisional = period_end(received_at, policy.respond, policy.tz, cal)
+    due_at, provisional = period_end(received_at, policy.respond, policy.tz, cal, trace)
     return Deadline(due_at, provisional, policy.rule(), cal.describe())
 
 
@@ -131,11 +166,61 @@ def _counts_working_days(policy: Policy) -> bool:
     return policy.respond.unit == "working_days"
 
 
-def _move(due_day: date, days: int, policy: Policy, cal: WorkingCalendar) -> date:
+def _move(
+    due_day: date, days: int, policy: Policy, cal: WorkingCalendar, trace: Trace | None = None
+) -> date:
     """``due_day`` moved ``days`` later in the policy's unit, landing on a working day."""
     if _counts_working_days(policy):
-        return _add_working_days(due_day, days, cal)[0]
-    return _next_working_day(due_day + timedelta(days=days), cal)[0]
+        return _add_working_days(due_day, days, cal, trace)[0]
+    return _next_working_day(due_day + timedelta(days=days), cal, trace)[0]
+
+
+def move_due(
+    due_at: datetime,
+    days: int,
+    policy: Policy,
+    cal: WorkingCalendar,
+    trace: Trace | None = None,
+) -> datetime:
+    """``due_at`` moved ``days`` later in the policy's unit, as a pause or extension moves it.
+
+    The same move ``shift_for_pause`` and ``extend`` make once they know the days; replaying
+    a request's pauses and extensions with it gives the due date they gave (SPEC §3.5).
+    """
+    if days <= 0:
+        return due_at
+    tz = policy.tz
+    return end_of_day(_move(local_date(due_at, tz), days, policy, cal, trace), tz)
+
+
+def replay(
+    received_at: datetime,
+    policy: Policy,
+    cal: WorkingCalendar,
+    steps: Sequence[tuple[str, int]],
+    traces: list[Trace] | None = None,
+) -> Deadline:
+    """The due date counted from receipt, then moved by each step in order.
+
+    ``steps`` are ("pause", paused days) and ("extension", days), as they moved the due date.
+    With ``traces``, one trace per stretch counted is appended: the initial period first,
+    then one per step (empty for a step of 0 days).
+    """
+    first_trace: Trace | None = [] if traces is not None else None
+    first = initial_deadline(received_at, policy, cal, first_trace)
+    if first_trace is not None and traces is not None:
+        traces.append(first_trace)
+    due_at, provisional = first.due_at, first.provisional
+    for _kind, days in steps:
+        trace: Trace | None = [] if traces is not None else None
+        moved = move_due(due_at, days, policy, cal, trace)
+        if trace is not None and traces is not None:
+            traces.append(trace)
+        provisional = provisional or provisional_between(
+            local_date(due_at, policy.tz), local_date(moved, policy.tz), cal
+        )
+        due_at = moved
+    return Deadline(due_at, provisional, first.rule, first.calendar_data)
 
 
 def working_days_between(start: date, end: date, cal: WorkingCalendar) -> int:

@@ -13,15 +13,16 @@ from flask import Flask, current_app
 from pirights.deadlines.calendars import WorkingCalendar
 from pirights.deadlines.counting import (
     Deadline,
-    end_of_day,
     extend,
     initial_deadline,
     local_date,
     period_end,
     provisional_between,
+    replay,
     shift_for_pause,
     working_days_between,
 )
+from pirights.deadlines.explain import Explanation, explain
 from pirights.deadlines.policy import Period, Policies, Policy, parse_policies
 
 
@@ -104,18 +105,19 @@ class DeadlineBook:
         incremental computation whenever the calendar data has not changed.
         """
         policy = self.policy(jurisdiction, request_type)
-        cal = self.calendar(policy)
-        first = initial_deadline(received_at, policy, cal)
-        due_at, provisional = first.due_at, first.provisional
-        for _kind, days in steps:
-            if days <= 0:
-                continue
-            moved = _move_by(due_at, days, policy, cal)
-            provisional = provisional or provisional_between(
-                local_date(due_at, policy.tz), local_date(moved, policy.tz), cal
-            )
-            due_at = moved
-        return Deadline(due_at, provisional, first.rule, first.calendar_data)
+        return replay(received_at, policy, self.calendar(policy), steps)
+
+    def explained(
+        self,
+        received_at: datetime,
+        jurisdiction: str,
+        request_type: str,
+        steps: list[tuple[str, int]],
+        language: str = "en_US",
+    ) -> Explanation:
+        """How `recomputed` counts this due date: rule, days counted, holidays, 调休 (§13)."""
+        policy = self.policy(jurisdiction, request_type)
+        return explain(received_at, policy, self.calendar(policy), steps, language)
 
     def working_days(self, start: datetime, end: datetime, jurisdiction: str) -> int:
         """Working days d with start's local day < d <= end's local day (SLA report)."""
@@ -142,27 +144,6 @@ class DeadlineBook:
     def timezone(self, jurisdiction: str) -> ZoneInfo:
         """Local time zone of a jurisdiction, for showing dates."""
         return ZoneInfo(self.policies.get(jurisdiction, "access").timezone)
-
-
-def _move_by(due_at: datetime, days: int, policy: Policy, cal: WorkingCalendar) -> datetime:
-    """`due_at` moved `days` later in the policy's unit, as pauses and extensions move it.
-
-    A pause of `days` from the due day itself to the due day gives exactly that move
-    (shift_for_pause counts days after the pause day up to the resume day).
-    """
-    tz = policy.tz
-    day = local_date(due_at, tz)
-    if policy.respond.unit == "working_days":
-        target = day
-        left = days
-        while left > 0:
-            target = date.fromordinal(target.toordinal() + 1)
-            left -= cal.is_working_day(target)
-        return end_of_day(target, tz)
-    moved, _ = shift_for_pause(
-        due_at, due_at, end_of_day(date.fromordinal(day.toordinal() + days), tz), policy, cal
-    )
-    return moved
 
 
 def init_app(
