@@ -1,17 +1,21 @@
 """The §9 filters of the staff list and the SLA report, over the indexed complaint_tracks
-table, and the loader options that let the list show complaints without per-row queries."""
+table, the loader options that let the list show complaints without per-row queries, and
+the open measure and remediation deadlines the staff dashboard lists."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import selectinload
 
 from pirights.complaints.models import ComplaintTrack
+from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
+from pirights.staff.models import Staff
 
 
 def complaint_filters(now: datetime) -> dict[str, Any]:
@@ -53,3 +57,60 @@ LIST_LOADERS = [
     selectinload(Request.complaint_track),  # type: ignore[attr-defined]
     selectinload(Request.complaint_measures),  # type: ignore[attr-defined]
 ]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One complaint deadline still open: whose request, when, and whether it has passed."""
+
+    reference: str
+    due_at: datetime
+    overdue: bool
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Open deadlines of one kind: how many, how many past, and the nearest few."""
+
+    open: int
+    overdue: int
+    nearest: list[Deadline]
+
+
+def _pending(kind: str):
+    """(due column, condition) of the open deadlines of `kind` (measure or remediation)."""
+    if kind == "measure":
+        alive = ComplaintTrack.request_id.in_(
+            select(Request.id).where(not_(Request.status.in_((lc.REFUSED, lc.WITHDRAWN))))
+        )
+        return ComplaintTrack.measure_due_at, and_(ComplaintTrack.first_measure_at.is_(None), alive)
+    return ComplaintTrack.remediation_due_at, and_(
+        ComplaintTrack.remediation_due_at.is_not(None), ComplaintTrack.remediated_at.is_(None)
+    )
+
+
+def open_deadlines(kind: str, now: datetime, nearest: int = 10) -> Deadlines:
+    """The first measures (kind "measure") or remediations ("remediation") still due: a
+    count, the overdue count, and the `nearest` soonest due (overdue ones first), for the
+    dashboard. Answered from the tracks' (done_at, due_at) indexes."""
+    due, pending = _pending(kind)
+    total, late = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((due < now, 1), else_=0)), 0))
+        .select_from(ComplaintTrack)
+        .where(pending)
+    ).one()
+    rows = db.session.execute(
+        select(Request.reference, due, Staff.name)
+        .select_from(ComplaintTrack)
+        .join(Request, Request.id == ComplaintTrack.request_id)
+        .outerjoin(Staff, Staff.id == Request.assignee_id)
+        .where(pending)
+        .order_by(due, Request.reference)
+        .limit(nearest)
+    ).all()
+    return Deadlines(
+        open=total,
+        overdue=int(late),
+        nearest=[Deadline(ref, at, at < now, name) for ref, at, name in rows],
+    )
