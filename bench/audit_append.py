@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import Context, Row
+
 
 def writer(url: str, design: str, seconds: float, ready, start, out) -> None:
     """Record events until `seconds` have passed after `start` is set; report latencies."""
@@ -79,6 +81,28 @@ def run_level(
     for proc in procs:
         proc.join()
     return len(latencies), elapsed, latencies
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 audited-writes rows: the application's (queued) design, 1 then 8 writers."""
+    from pirights.audit.verify import verify_database
+    from pirights.database import make_engine
+
+    url = ctx.database("audit")
+    rates = {}
+    for level in (1, 8):
+        events, elapsed, _ = run_level(url, "queued", level, ctx.seconds)
+        rates[level] = events / elapsed
+    engine = make_engine(url)
+    verdict = verify_database(engine)
+    engine.dispose()
+    if not verdict.ok or verdict.pending:
+        raise RuntimeError(f"audit: chain {verdict} after the run")
+    return [
+        Row("audited writes, 1 writer", rates[1], "events/s", None),
+        Row("audited writes, 8 concurrent writers", rates[8], "events/s", 500),
+        Row("audited writes: 8 writers / 1 writer (same run)", rates[8] / rates[1], "×", 3),
+    ]
 
 
 def main() -> None:

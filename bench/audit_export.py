@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Context, Row  # noqa: E402
+
 KEY = base64.urlsafe_b64encode(b"bench-audit-export-key-32-bytes!").decode()
 
 
@@ -156,6 +158,29 @@ def measure(url: str, events: int, fmt: str = "jsonl", reuse: bool = False) -> d
         "size_mb": size,
         "filled": filled,
     }
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 export and verify rows over a freshly filled chain of `ctx.rows` events."""
+    events = ctx.rows
+    m = measure(ctx.database("export"), events)
+    export_s, export_mb, _ = m["export"]
+    verify_s, verify_mb, verdict = m["file_check"]
+    db_s, _, db_verdict = m["db_check"]
+    if not (verdict.startswith("OK") and db_verdict.startswith("OK")):
+        raise RuntimeError(f"export: the file says {verdict!r}, the database {db_verdict!r}")
+    return [
+        Row(f"export {events:,} audit events as JSONL", events / export_s, "events/s", 100_000),
+        Row("export peak memory (RSS, read from /proc outside)", export_mb, "MB", 150, False),
+        Row(
+            f"verify {events:,} exported events (standalone verifier)",
+            events / verify_s,
+            "events/s",
+            200_000,
+        ),
+        Row("verify: peak memory", verify_mb, "MB", None, False),
+        Row("verify the database chain (audit verify)", events / db_s, "events/s", None),
+    ]
 
 
 def main() -> None:

@@ -46,3 +46,10 @@ def create_table(url: str) -> None:
     eng = create_engine(normalise_url(url))
     rows.metadata.create_all(eng)
     eng.dispose()
+
+
+@app.post("/check")
+def check():
+    """Parse the posted JSON and answer a small JSON body, as the blocklist check does."""
+    body = request.get_json()
+    return {"matches": [], "length": len(body.get("text", ""))}

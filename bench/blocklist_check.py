@@ -1,18 +1,25 @@
-"""Benchmark: blocklist checks per second against a 10 000-term list (SPEC §9).
+"""Benchmark: blocklist checks per second against a 10 000-term list (SPEC §9, §10).
 
-Measures the matcher alone and the full `POST /api/v1/blocklist/check` path (auth, JSON,
-the version read and the cached automaton) on a throwaway SQLite database.
-Run: python bench/blocklist_check.py [--terms 10000] [--seconds 3]
+Measures the matcher alone, and `POST /api/v1/blocklist/check` over HTTP: `pirights serve
+--workers 2` against a bare Flask JSON endpoint under the same gunicorn settings, 16
+clients each, in the same run (the §10 row is their ratio).
+Run: python bench/blocklist_check.py [--terms 10000] [--seconds 10] [--url URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import KEY, Context, Row, load, migrate, serving
+
+TARGET = 0.5  # of the bare Flask JSON endpoint (SPEC §10)
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -54,24 +61,23 @@ def bench_matcher(terms: list[str], texts: list[str], seconds: float) -> tuple[f
     return build, count / (time.perf_counter() - start)
 
 
-def seeded_app(terms: list[str]):
-    """(app, service token): a throwaway SQLite app whose blocklist holds `terms`."""
-    from alembic import command
-
+def seeded_app(terms: list[str], url: str | None = None):
+    """(app, service token): an app on `url` (default a throwaway SQLite file, migrated here)
+    whose blocklist holds `terms`, five to an entry."""
     from pirights import create_app
-    from pirights.cli import alembic_config
     from pirights.complaints import blocklist
     from pirights.extensions import db
     from pirights.requests.intake import submit
     from pirights.staff.service import add_staff
 
     tmp = Path(tempfile.mkdtemp())
-    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    command.upgrade(alembic_config(url), "head")
+    if url is None:
+        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        migrate(url)
     app = create_app(
         {
             "database": {"url": url},
-            "security": {"encryption_key": base64.urlsafe_b64encode(b"b" * 32).decode()},
+            "security": {"encryption_key": KEY},
             "public": {"rate_limit": "off"},
         },
         instance_path=str(tmp),
@@ -91,40 +97,67 @@ def seeded_app(terms: list[str]):
     return app, token
 
 
-def bench_endpoint(terms: list[str], texts: list[str], seconds: float) -> float:
-    """Checks per second through the Flask app (one process, test client)."""
-    app, token = seeded_app(terms)
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {token}"}
-    client.post("/api/v1/blocklist/check", json={"text": "warm"}, headers=headers)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        resp = client.post(
-            "/api/v1/blocklist/check", json={"text": texts[count % len(texts)]}, headers=headers
-        )
-        assert resp.status_code == 200
-        count += 1
-    return count / (time.perf_counter() - start)
+def bench_http(
+    url: str, terms: list[str], text: str, workers: int, seconds: float, warmup: float = 2
+) -> list[Row]:
+    """`pirights serve` against the bare JSON endpoint, 16 clients each, one after the other."""
+    app, token = seeded_app(terms, url)
+    app.extensions["pirights_db"].engine.dispose()
+    body = {"text": text}
+    results = {}
+    for kind, path, headers in (
+        ("pirights", "/api/v1/blocklist/check", {"Authorization": f"Bearer {token}"}),
+        ("bare", "/check", {}),
+    ):
+        with serving(kind, url, workers) as base:
+            load(f"{base}{path}", warmup, 16, body, 200, headers)
+            results[kind] = load(f"{base}{path}", seconds, 16, body, 200, headers)
+    errors = results["pirights"]["errors"] + results["bare"]["errors"]
+    if errors:
+        raise RuntimeError(f"blocklist check: {errors} requests failed")
+    ours, bare = (results[k]["requests"] / results[k]["seconds"] for k in ("pirights", "bare"))
+    n = f"{len(terms):,} terms"
+    return [
+        Row(f"blocklist check over HTTP, {n}: pirights checks/s", ours, "req/s", None),
+        Row("blocklist check: bare Flask JSON endpoint requests/s", bare, "req/s", None),
+        Row("blocklist check: pirights / bare Flask JSON (same run)", ours / bare, "×", TARGET),
+        Row("blocklist check: pirights p99 latency", results["pirights"]["p99_ms"], "ms", None),
+    ]
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 blocklist rows (1 000 terms with --quick, else 10 000)."""
+    rng = random.Random(2026)
+    terms = make_terms(1_000 if ctx.quick else 10_000, rng)
+    text = make_text(rng)
+    warmup = 0.5 if ctx.quick else 2
+    return bench_http(ctx.database("blocklist"), terms, text, ctx.workers, ctx.seconds, warmup)
 
 
 def main() -> None:
-    """Run both measurements and print one table."""
+    """Run the measurements and print one table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--terms", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--url", help="a migrated, empty database (default: a SQLite file)")
     args = parser.parse_args()
+    from bench.common import print_table
+
     rng = random.Random(2026)
     terms = make_terms(args.terms, rng)
     texts = [make_text(rng) for _ in range(200)]
-    build, per_second = bench_matcher(terms, texts, args.seconds)
-    endpoint = bench_endpoint(terms, texts, args.seconds)
-    print(f"| benchmark ({args.terms} terms, 500-char texts) | figure |")
-    print("| --- | --- |")
-    print(f"| build automaton | {build * 1000:.0f} ms |")
-    print(f"| matcher checks/s (one core) | {per_second:,.0f} |")
-    print(
-        f"| POST /api/v1/blocklist/check per second (one process, test client) | {endpoint:,.0f} |"
-    )
+    build, per_second = bench_matcher(terms, texts, min(args.seconds, 3))
+    url = args.url
+    if url is None:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'blocklist.sqlite3'}"
+        migrate(url)
+    out = [
+        Row("build the automaton", build * 1000, "ms", None, False),
+        Row("matcher alone, one core", per_second, "checks/s", None),
+        *bench_http(url, terms, texts[0], args.workers, args.seconds),
+    ]
+    print_table(out, f"blocklist check, {args.terms:,} terms, 500-character texts")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,34 +25,137 @@ STATUSES = ("received", "in_progress", "awaiting_requester", "completed", "refus
 
 @dataclass
 class Row:
-    """One line of the result table."""
+    """One line of the result table.
+
+    `target` None means the row is context (a baseline, a latency) rather than a §10 goal.
+    `load` is the 1-minute load average when the row's benchmark finished; `bench/run.py`
+    fills it in, since absolute figures on a shared machine mean little without it.
+    """
 
     name: str
     figure: float
     unit: str
     target: float | None
     higher_is_better: bool = True
+    load: float | None = None
 
-    def ratio(self) -> str:
-        """Figure over target, oriented so that ≥ 1.00 meets it."""
+    def ratio(self) -> float | None:
+        """Figure over target, oriented so that ≥ 1.00 meets it; None without a target."""
         if not self.target:
+            return None
+        if self.higher_is_better:
+            return self.figure / self.target
+        return self.target / self.figure if self.figure else float("inf")
+
+    def verdict(self) -> str:
+        """The ratio and whether the target is met, e.g. "1.18 met" or "0.70 missed"."""
+        r = self.ratio()
+        if r is None:
             return "—"
-        r = self.figure / self.target if self.higher_is_better else self.target / self.figure
-        return f"{r:.2f}"
+        return f"{r:.2f} {'met' if r >= 1 else 'missed'}"
 
 
-def print_table(rows: list[Row], title: str) -> None:
+def number(x: float) -> str:
+    """A figure with three significant digits at most, thousands separated by spaces."""
+    if x == 0 or abs(x) >= 100:
+        text = f"{x:,.0f}"
+    elif abs(x) >= 10:
+        text = f"{x:.1f}"
+    else:
+        text = f"{x:.2f}"
+    return text.replace(",", "\u202f")
+
+
+def print_table(rows: list[Row], title: str, out=None) -> None:
     """The one table every run prints (Markdown, so the README can quote it)."""
-    print(f"\n{title}\n")
-    print("| benchmark | figure | target | ratio to target |")
-    print("| --- | ---: | ---: | ---: |")
+    out = out or sys.stdout
+    print(f"\n{title}\n", file=out)
+    print("| benchmark | figure | target | ratio | load |", file=out)
+    print("| --- | ---: | ---: | ---: | ---: |", file=out)
     for r in rows:
-        target = (
-            "—"
-            if r.target is None
-            else (f"{'≥' if r.higher_is_better else '≤'} {r.target:,.6g} {r.unit}")
+        unit = f" {r.unit}" if r.unit else ""
+        target = "—"
+        if r.target is not None:
+            target = f"{'≥' if r.higher_is_better else '≤'} {number(r.target)}{unit}"
+        load = "—" if r.load is None else f"{r.load:.1f}"
+        print(
+            f"| {r.name} | {number(r.figure)}{unit} | {target} | {r.verdict()} | {load} |", file=out
         )
-        print(f"| {r.name} | {r.figure:,.6g} {r.unit} | {target} | {r.ratio()} |")
+    out.flush()
+
+
+@dataclass
+class Context:
+    """What a benchmark gets from `bench/run.py`: sizes, and fresh databases on demand.
+
+    A benchmark is a function `rows(ctx) -> list[Row]`; `ctx.database(name)` gives it a
+    migrated, empty database of its own: a new SQLite file with --quick, a recreated
+    PostgreSQL database `<prefix>_<name>` otherwise, or, with --url, that one database
+    emptied (how the CI smoke test runs on the test's database).
+    """
+
+    quick: bool
+    rows: int
+    seconds: float
+    workers: int = 2
+    admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    prefix: str = "pirights_bench"
+    url: str | None = None
+    scratch: Path | None = None
+
+    def database(self, name: str) -> str:
+        """A migrated, empty database for benchmark `name`; returns its URL."""
+        if self.url:
+            reset_database(self.url)
+            return self.url
+        if self.quick:
+            if self.scratch is None:
+                self.scratch = Path(tempfile.mkdtemp(prefix="pirights-bench-"))
+            url = f"sqlite:///{self.scratch / f'{name}.sqlite3'}"
+        else:
+            url = fresh_postgres(f"{self.prefix}_{name}", self.admin_url)
+        migrate(url)
+        return url
+
+    def dialect(self) -> str:
+        """ "SQLite" or "PostgreSQL": where the databases of this run live."""
+        url = self.url or ("sqlite" if self.quick else "postgresql")
+        return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
+def reset_database(url: str) -> None:
+    """Empty every table of a migrated database and re-seed what the migrations seed (as the
+    test suite does between tests); the intake baseline's own table is dropped."""
+    from sqlalchemy import create_engine, text
+
+    from pirights.database import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_rows"))
+        if engine.dialect.name == "postgresql":
+            tables = conn.scalars(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).all()
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            tables = conn.scalars(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT IN ('alembic_version', 'sqlite_sequence')"
+                )
+            ).all()
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash, at) VALUES (1, 0, :h, '')"),
+            {"h": "0" * 64},
+        )
+        conn.execute(text("INSERT INTO blocklist_state (id, version) VALUES (1, 0)"))
+    engine.dispose()
 
 
 def fresh_postgres(name: str, admin_url: str) -> str:
@@ -120,6 +227,70 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def gunicorn_args(workers: int) -> list[str]:
+    """The settings `pirights serve` gives gunicorn, for the bare Flask baselines."""
+    return [
+        python(),
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--timeout",
+        "60",
+    ]
+
+
+@contextmanager
+def serving(kind: str, url: str, workers: int) -> Iterator[str]:
+    """Run `pirights serve` (kind "pirights") or the bare Flask baseline (kind "bare") on a
+    free port against `url`; yields the base URL. Output, access log included, is dropped."""
+    port = free_port()
+    if kind == "pirights":
+        args = [python(), "-m", "pirights", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        args += ["--workers", str(workers)]
+    else:
+        args = [*gunicorn_args(workers), "--bind", f"127.0.0.1:{port}", "bench.bare_app:app"]
+    proc = start_server(args, env_for(url), port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def load(
+    url: str,
+    seconds: float,
+    concurrency: int,
+    body: dict,
+    status: int = 201,
+    headers: dict[str, str] | None = None,
+) -> dict:
+    """POST `body` to `url` from `concurrency` keep-alive clients for `seconds`, in a load
+    generator process of its own (bench/loadgen.py); returns its summary."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(body, fh, ensure_ascii=False)
+    command = [python(), str(ROOT / "bench" / "loadgen.py"), url, str(seconds), str(concurrency)]
+    command += [fh.name, "--status", str(status)]
+    for name, value in (headers or {}).items():
+        command += ["--header", f"{name}: {value}"]
+    try:
+        out = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=seconds + 120
+        )
+    finally:
+        os.unlink(fh.name)
+    return json.loads(out.stdout)
 
 
 def python() -> str:

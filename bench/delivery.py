@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, Row, env_for, free_port, make_app, migrate, python
+from bench.common import ROOT, Context, Row, env_for, free_port, make_app, migrate, python
 
 TARGET = 200  # deliveries/s with 2 worker processes (SPEC §10)
 
@@ -113,6 +113,11 @@ def run(url: str, messages: int, workers: int = 2) -> list[Row]:
             TARGET,
         )
     ]
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 email delivery row."""
+    return run(ctx.database("delivery"), 300 if ctx.quick else 5000, ctx.workers)
 
 
 def main() -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
-
 from bench.bare_app import create_table
-from bench.common import ROOT, Row, env_for, free_port, python, start_server
+from bench.common import Context, Row, load, serving
 
 BODY = {
     "type": "delete",
@@ -16,79 +12,32 @@ BODY = {
 }
 
 
-def _load(url: str, seconds: float, concurrency: int) -> dict:
-    """Run the load generator in its own process."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(BODY, fh)
-    out = subprocess.run(
-        [
-            python(),
-            str(ROOT / "bench" / "loadgen.py"),
-            url,
-            str(seconds),
-            str(concurrency),
-            fh.name,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 120,
-    )
-    return json.loads(out.stdout)
-
-
-def run(db_url: str, workers: int, seconds: float, concurrency: int) -> list[Row]:
+def run(
+    db_url: str, workers: int, seconds: float, concurrency: int, warmup: float = 2
+) -> list[Row]:
     """Measure both servers one after the other with the same load."""
     create_table(db_url)
-    env = env_for(db_url)
     results = {}
-    servers = {
-        "pirights": [
-            python(),
-            "-m",
-            "pirights",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--workers",
-            str(workers),
-        ],
-        "bare": [
-            python(),
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "bench.bare_app:app",
-        ],
-    }
-    paths = {"pirights": "/api/v1/public/requests", "bare": "/insert"}
-    for name, args in servers.items():
-        port = free_port()
-        args = (
-            [*args, "--port", str(port)]
-            if name == "pirights"
-            else [*args, "--bind", f"127.0.0.1:{port}"]
-        )
-        proc = start_server(args, env, port)
-        try:
-            _load(f"http://127.0.0.1:{port}{paths[name]}", 2, concurrency)  # warm-up
-            results[name] = _load(f"http://127.0.0.1:{port}{paths[name]}", seconds, concurrency)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    for kind, path in (("pirights", "/api/v1/public/requests"), ("bare", "/insert")):
+        with serving(kind, db_url, workers) as base:
+            load(f"{base}{path}", warmup, concurrency, BODY)
+            results[kind] = load(f"{base}{path}", seconds, concurrency, BODY)
     ours, bare = results["pirights"], results["bare"]
+    errors = ours["errors"] + bare["errors"]
+    if errors:
+        raise RuntimeError(f"intake: {errors} requests failed")
     ours_rps = ours["requests"] / ours["seconds"]
     bare_rps = bare["requests"] / bare["seconds"]
     return [
         Row("intake: pirights requests/s", ours_rps, "req/s", None),
         Row("intake: bare Flask insert requests/s", bare_rps, "req/s", None),
-        Row("intake: pirights / bare Flask", ours_rps / bare_rps, "×", 0.5),
+        Row("intake: pirights / bare Flask (same run)", ours_rps / bare_rps, "×", 0.5),
         Row("intake: pirights p50 latency", ours["p50_ms"], "ms", None, False),
         Row("intake: pirights p99 latency", ours["p99_ms"], "ms", None, False),
-        Row("intake: errors (pirights + bare)", ours["errors"] + bare["errors"], "", None, False),
     ]
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 intake rows: `pirights serve --workers N` and the baseline, 16 clients."""
+    warmup = 0.5 if ctx.quick else 2
+    return run(ctx.database("intake"), ctx.workers, ctx.seconds, 16, warmup)

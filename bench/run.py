@@ -1,24 +1,58 @@
-"""Run the §10 benchmarks and print one table.
+"""Run the §10 benchmarks and print one table: each figure beside its target and the ratio.
 
-    python bench/run.py            # PostgreSQL at 127.0.0.1:5432, 1 000 000 rows
-    python bench/run.py --quick    # SQLite, small data, under a minute
+    python bench/run.py                 # fresh PostgreSQL databases, 1 000 000 rows
+    python bench/run.py --quick         # SQLite, small data, no targets expected: a smoke test
+    python bench/run.py --quick --url postgresql://…/db   # the same on one given database
+    python bench/run.py --only list sweep
 
-Each run builds its own data in a fresh database (`pirights_bench` on PostgreSQL).
+Each benchmark gets databases of its own (`pirights_bench_<name>` on PostgreSQL, recreated;
+with --url, that one database emptied before each). Servers' output, access log included, is
+dropped. A benchmark that fails prints its traceback on stderr, gets a FAILED line, and makes
+the run exit 1 once the table is printed.
+
+Adding a row: write `bench/NAME.py` with `def rows(ctx: Context) -> list[Row]` (ctx gives
+sizes and `ctx.database(NAME)`; see bench/common.py) and add it to BENCHMARKS below.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import sys
-import tempfile
+import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audit_export, delivery, guard, intake, listing, sweep, webhooks
-from bench.common import Row, fresh_postgres, migrate, print_table
+from bench import (
+    audit_append,
+    audit_export,
+    blocklist_check,
+    delivery,
+    guard,
+    intake,
+    listing,
+    sweep,
+    webhooks,
+)
+from bench.common import Context, Row, print_table
+
+# name (for --only) → the function that measures it; the table keeps this order.
+BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
+    "intake": intake.rows,
+    "audit": audit_append.rows,
+    "list": listing.rows,
+    "sweep": sweep.rows,
+    "export": audit_export.rows,
+    "blocklist": blocklist_check.rows,
+    "guard": guard.rows,
+    "delivery": delivery.rows,
+    "webhooks": webhooks.rows,
+}
 
 
 def machine() -> str:
@@ -34,93 +68,68 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def export_rows(url: str, events: int, quick: bool) -> list[Row]:
-    """Export and verify a freshly filled chain of `events` events."""
-    if quick:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'audit.sqlite3'}"
-    m = audit_export.measure(url, events)
-    export_s, export_mb, _ = m["export"]
-    verify_s, verify_mb, verdict = m["file_check"]
-    db_s, _, _ = m["db_check"]
-    assert verdict.startswith("OK"), verdict
-    return [
-        Row(f"export {events:,} audit events as JSONL", events / export_s, "events/s", 100_000),
-        Row("export peak memory (RSS, measured outside)", export_mb, "MB", 150, False),
-        Row(
-            f"verify {events:,} exported events (standalone)",
-            events / verify_s,
-            "events/s",
-            200_000,
-        ),
-        Row("verify file peak memory", verify_mb, "MB", None, False),
-        Row("verify the database chain", events / db_s, "events/s", None),
-    ]
+def measure(ctx: Context, names: list[str]) -> tuple[list[Row], list[str]]:
+    """Run the named benchmarks in order; (their rows, the names that failed)."""
+    results: list[Row] = []
+    failed: list[str] = []
+    for name in names:
+        began = time.perf_counter()
+        print(f"{name} …", file=sys.stderr, flush=True)
+        try:
+            rows = BENCHMARKS[name](ctx)
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+            rows = [Row(f"{name}: FAILED (traceback above)", 0, "", None)]
+        load = os.getloadavg()[0]
+        for row in rows:
+            row.load = load
+        results += rows
+        took = time.perf_counter() - began
+        print(f"{name} done in {took:.1f} s, load {load:.1f}", file=sys.stderr, flush=True)
+    return results, failed
 
 
 def main() -> None:
-    """Parse arguments, build data, run each benchmark."""
+    """Parse arguments, run each benchmark, print the table."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="SQLite and small data")
+    parser.add_argument("--quick", action="store_true", help="small data, SQLite by default")
+    parser.add_argument("--url", help="run every benchmark on this one migrated database")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--prefix", default="pirights_bench", help="of the databases made")
     parser.add_argument("--rows", type=int, help="requests and audit events to generate")
     parser.add_argument("--seconds", type=float, help="duration of each load run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--only",
-        nargs="*",
-        help="run only these: intake list sweep export guard delivery webhooks",
-    )
+    parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="run only these")
     args = parser.parse_args()
-    if args.quick:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
-        rows, seconds = args.rows or 20_000, args.seconds or 5
-    else:
-        url = fresh_postgres("pirights_bench", args.admin_url)
-        rows, seconds = args.rows or 1_000_000, args.seconds or 15
-    migrate(url)
-    wanted = set(
-        args.only or ["intake", "list", "sweep", "export", "guard", "delivery", "webhooks"]
+    # In-process apps (the guard's seeding server, data set-up) would log each request.
+    logging.getLogger("pirights.access").disabled = True
+    ctx = Context(
+        quick=args.quick,
+        rows=args.rows or (2_000 if args.quick else 1_000_000),
+        seconds=args.seconds or (1.0 if args.quick else 15.0),
+        workers=args.workers,
+        admin_url=args.admin_url,
+        prefix=args.prefix,
+        url=args.url,
     )
-    results: list[Row] = []
-    if "intake" in wanted:
-        results += intake.run(url, args.workers, seconds, concurrency=16)
-    if "list" in wanted:
-        listing.seed(url, rows)
-        results += listing.run(url, rows)
-    if "sweep" in wanted:
-        sweep_url = url if args.quick else fresh_postgres("pirights_bench_sweep", args.admin_url)
-        if sweep_url != url:
-            migrate(sweep_url)
-        else:
-            sweep_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'sweep.sqlite3'}"
-            migrate(sweep_url)
-        results += sweep.run(sweep_url, rows, max(rows // 100, 1))
-    if "export" in wanted:
-        results += export_rows(
-            url if args.quick else fresh_postgres("pirights_bench_audit", args.admin_url),
-            rows,
-            args.quick,
-        )
-    if "guard" in wanted:
-        results += guard.run(seconds=min(seconds, 5))
-    if "delivery" in wanted:
-        if args.quick:
-            delivery_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'delivery.sqlite3'}"
-        else:
-            delivery_url = fresh_postgres("pirights_bench_delivery", args.admin_url)
-        migrate(delivery_url)
-        results += delivery.run(delivery_url, 1000 if args.quick else 5000)
-    if "webhooks" in wanted:
-        if args.quick:
-            hooks_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'webhooks.sqlite3'}"
-        else:
-            hooks_url = fresh_postgres("pirights_bench_webhooks", args.admin_url)
-        migrate(hooks_url)
-        results += webhooks.run(hooks_url, 1000 if args.quick else 6000, args.workers)
-    db = "SQLite" if args.quick else "PostgreSQL"
-    print_table(results, f"pirights benchmarks — {db}, {rows:,} rows — {machine()}")
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results, failed = measure(ctx, args.only or list(BENCHMARKS))
+    if args.url:
+        from bench.common import reset_database
+
+        reset_database(args.url)  # leave the given database as empty as it came
+    title = (
+        f"pirights benchmarks{' (--quick: a smoke test, not a measurement)' if ctx.quick else ''}"
+        f" — {ctx.dialect()}, {ctx.rows:,} rows, {started} — {machine()};"
+        f" load = 1-minute load average when the row was measured"
+    )
+    print_table(results, title)
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

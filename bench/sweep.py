@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import REQUEST_COLUMNS, Row, bulk_insert, make_app, request_rows
+from bench.common import REQUEST_COLUMNS, Context, Row, bulk_insert, make_app, request_rows
 
 
 def _plan(overdue: int, n: int):
@@ -52,3 +52,8 @@ def run(db_url: str, n: int, overdue: int) -> list[Row]:
         Row(f"sweep {n:,} open requests, {overdue:,} newly overdue", took, "s", 2.0, False),
         Row("sweep again (nothing new)", idle * 1000, "ms", None, False),
     ]
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 sweep rows: 1% of the open requests newly overdue."""
+    return run(ctx.database("sweep"), ctx.rows, max(ctx.rows // 100, 1))

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     REQUEST_COLUMNS,
     ROOT,
+    Context,
     Row,
     bulk_insert,
     env_for,
@@ -159,6 +160,11 @@ def run(url: str, tasks: int = 6000, workers: int = 2) -> list[Row]:
             TARGET,
         )
     ]
+
+
+def rows(ctx: Context) -> list[Row]:
+    """The §10 webhook delivery row."""
+    return run(ctx.database("webhooks"), 300 if ctx.quick else 6000, ctx.workers)
 
 
 def main() -> None:

@@ -1,0 +1,49 @@
+"""`bench/run.py --quick` as a smoke test: every benchmark still runs and reports its rows.
+
+No figure is asserted (speed is measured in bench/, never in tests): only that the run
+exits 0, prints one table with a line for each §10 benchmark, and leaves no server's access
+log in its output. It runs on the test's database, so on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# One line of the table per benchmark at least (the start of its row's name).
+EXPECTED = (
+    "intake: pirights / bare Flask",
+    "audited writes, 8 concurrent writers",
+    "list 2,000 requests by status, first page",
+    "list 2,000 requests by status, deep page",
+    "sweep 2,000 open requests",
+    "export 2,000 audit events as JSONL",
+    "verify 2,000 exported events",
+    "blocklist check: pirights / bare Flask JSON",
+    "in-process guard",
+    "email delivery",
+    "webhook delivery",
+)
+
+
+def test_bench_run_quick_prints_every_row(database_url, tmp_path):
+    """The quick run exits 0 with a complete table and no access-log lines."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--url", database_url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    table = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert table[0] == "| benchmark | figure | target | ratio | load |"
+    names = [line.split(" | ")[0][2:] for line in table[2:]]
+    for expected in EXPECTED:
+        assert any(name.startswith(expected) for name in names), (expected, names)
+    assert "FAILED" not in proc.stdout
+    for stream in (proc.stdout, proc.stderr):
+        assert '"route"' not in stream and "duration_ms" not in stream
