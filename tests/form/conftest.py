@@ -1,25 +1,16 @@
-"""Fixtures for the HTML form: parsed pages, CSRF tokens, a live server and Chromium."""
+"""Fixtures for the HTML form: parsed pages, CSRF tokens, screenshots (tests/browser.py:
+a live server and Chromium)."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.browser import browser, live_server  # noqa: F401  (fixtures of these tests)
 from tests.form.html import Element, parse
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 _SHOT_DIRS: set[Path] = set()
 
 
@@ -45,42 +36,6 @@ def form_page(client) -> Callable[..., tuple[Element, str]]:
         return doc, csrf_of(doc)
 
     return get
-
-
-@pytest.fixture
-def live_server(app, clock) -> Iterator[str]:
-    """The app served over HTTP on 127.0.0.1 and a free port, in a thread."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    # One access line per asset would drown a failure's report.
-    werkzeug_log = logging.getLogger("werkzeug")
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    werkzeug_log.setLevel(level)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (the system one; `playwright install` is never needed)."""
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("PIRIGHTS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PIRIGHTS_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
