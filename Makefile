@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean console-messages
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
@@ -38,6 +38,16 @@ lint: install
 format: install
 	$(BIN)/ruff format pirights tests migrations bench
 	$(BIN)/ruff check --fix pirights tests migrations bench
+
+## The console's catalogs: extract its strings, merge them into zh and en (translate the new
+## ones in the .po files), then compile; run again after translating.
+CONSOLE_I18N := pirights/console/translations
+console-messages: install
+	$(BIN)/pybabel extract -F pirights/console/babel.cfg -k _l -k lazy_gettext --no-location \
+	  --sort-output --project pirights -o $(CONSOLE_I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(CONSOLE_I18N)/messages.pot -d $(CONSOLE_I18N) -D messages \
+	  --no-fuzzy-matching -w 100
+	$(BIN)/pybabel compile -d $(CONSOLE_I18N) -D messages --statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

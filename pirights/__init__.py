@@ -98,7 +98,7 @@ def register_database(app: Flask, settings: Settings) -> None:
 
 def register_api(app: Flask, settings: Settings) -> None:
     """flask-smorest with the OpenAPI document at /api/v1/openapi.json, and the blueprints."""
-    from pirights import health, intake_form, metrics, notify, verification
+    from pirights import console, health, intake_form, metrics, notify, verification
     from pirights.alerts.routes import blp as alerts_blp
     from pirights.audit_api import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
@@ -133,6 +133,7 @@ def register_api(app: Flask, settings: Settings) -> None:
     health.init_app(app)
     metrics.init_app(app)
     intake_form.init_app(app)
+    console.init_app(app)  # on the form's Babel, CSRF and session
     # Requester notifications before verification: intake sends the receipt through them.
     notify.init_app(app)
     verification.init_app(app)

@@ -49,6 +49,10 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_IDENTITY_ASSERTION_SECRET": ("verification", "identity_assertion_secret", str),
     "PIRIGHTS_SMS_WEBHOOK_URL": ("sms", "webhook_url", str),
     "PIRIGHTS_SMS_WEBHOOK_SECRET": ("sms", "webhook_secret", str),
+    "PIRIGHTS_OIDC_ISSUER": ("console", "oidc_issuer", str),
+    "PIRIGHTS_OIDC_CLIENT_ID": ("console", "oidc_client_id", str),
+    "PIRIGHTS_OIDC_CLIENT_SECRET": ("console", "oidc_client_secret", str),
+    "PIRIGHTS_OIDC_CLAIM": ("console", "oidc_claim", str),
 }
 
 

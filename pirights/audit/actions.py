@@ -51,7 +51,11 @@ TASK_RETRIED = "task.retried"
 # Staff and authentication (pirights.staff)
 STAFF_ADDED = "staff.added"
 STAFF_REVOKED = "staff.revoked"
+STAFF_PASSWORD_SET = "staff.password_set"
 AUTH_DENIED = "auth.denied"
+# Console sessions (pirights.console, SPEC §13)
+AUTH_SIGNED_IN = "auth.signed_in"
+AUTH_SIGNED_OUT = "auth.signed_out"
 
 # The trail itself and protection (pirights.audit, pirights.security)
 AUDIT_EXPORTED = "audit.exported"

@@ -61,4 +61,28 @@ def staff_revoke_token(name: str, token_id: int) -> None:
     click.echo(f"revoked token {token_id} of {name}")
 
 
+@app_command(staff_group, "password")
+@click.argument("name")
+def staff_password(name: str) -> None:
+    """Set a member's console password, read from standard input (never an argument).
+
+    On a terminal it is asked for twice without echo; otherwise the first line of standard
+    input is the password (e.g. from a secrets manager).
+    """
+    import sys
+
+    from pirights.staff.service import set_password
+
+    if sys.stdin.isatty():
+        password = click.prompt(
+            f"New password for {name}", hide_input=True, confirmation_prompt=True
+        )
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("no password on standard input")
+    set_password(name, password)
+    click.echo(f"password set for {name}; their console sessions have ended")
+
+
 COMMANDS: list[click.Command] = [staff_group]

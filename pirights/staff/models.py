@@ -25,6 +25,14 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A `service` member may act for one data system (SPEC §14: its task results).
     system_id: Mapped[int | None] = mapped_column(ForeignKey("systems.id"))
+    # Console sign-in (SPEC §13): an Argon2 hash (None: no password, no console sign-in),
+    # failed sign-ins since the last success or lock, and the end of a lock-out.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Console sessions carry the epoch they began in; bumping it (sign-out, new password)
+    # ends every session of the member on the server side.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[StaffToken]] = relationship(back_populates="staff")
 

@@ -20,7 +20,7 @@ from pirights.crypto import cipher
 from pirights.database import MAX_ROW_ID
 from pirights.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from pirights.extensions import db
-from pirights.staff import throttle
+from pirights.staff import passwords, throttle
 from pirights.staff.models import Staff, StaffToken
 from pirights.staff.roles import ROLES, SERVICE
 
@@ -106,6 +106,7 @@ def revoke_staff(name: str, actor: str = "system") -> int:
         for token in live:
             token.revoked_at = now
         member.active = False
+        member.session_epoch += 1  # and every console session of theirs ends
         record(
             s,
             actor=actor,
@@ -113,6 +114,43 @@ def revoke_staff(name: str, actor: str = "system") -> int:
             data={"staff": name, "tokens": len(live), "active": False},
         )
     return len(live)
+
+
+def set_password(name: str, password: str, actor: str = "system") -> None:
+    """Give a member a console password (Argon2); their console sessions end.
+
+    Clears a lock-out too: an admin who sets a new password has dealt with the failures.
+    """
+    problem = passwords.problem_with(password)
+    if problem:
+        raise Invalid(problem, errors={"password": [problem]})
+    hashed = passwords.hash_password(password)  # slow on purpose: before the row lock
+    with db.unit_of_work() as s:
+        member = s.scalar(select(Staff).where(Staff.name == name).with_for_update())
+        if member is None:
+            raise NotFound(f"No staff member named {name!r}.")
+        if member.role == SERVICE:
+            raise Invalid(
+                "A service identity uses its token and never signs in to the console.",
+                errors={"name": ["role service"]},
+            )
+        if not member.active:
+            raise Conflict(
+                f"{name!r} is revoked and cannot sign in; add a new member instead.",
+                slug="staff-inactive",
+            )
+        member.password_hash = hashed
+        member.failed_sign_ins = 0
+        member.locked_until = None
+        member.session_epoch += 1
+        record(s, actor=actor, action=actions.STAFF_PASSWORD_SET, data={"staff": name})
+
+
+def reset_password(name: str, actor: str = "system") -> str:
+    """Give a member a new random password and return it, to be shown once."""
+    password = passwords.generate()
+    set_password(name, password, actor)
+    return password
 
 
 def list_tokens(name: str) -> list[StaffToken]:
@@ -156,7 +194,7 @@ def authenticate(header: str | None, route: str, client: str = "unknown") -> Sta
     tracker = throttle.failures()
     wait = tracker.retry_after(client)
     if wait is not None:
-        _refused(tracker, "throttled", route, client)
+        refused_attempt(tracker, "throttled", route, client)
         raise TooManyRequests(
             "Too many failed staff authentications from this address; wait before retrying.",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
@@ -183,7 +221,7 @@ def authenticate(header: str | None, route: str, client: str = "unknown") -> Sta
             elif not member.active:
                 reason, member = "inactive_staff", None
     if member is None:
-        _refused(tracker, reason, route, client)
+        refused_attempt(tracker, reason, route, client)
         raise Unauthorized(
             "Send a valid staff token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
@@ -191,18 +229,24 @@ def authenticate(header: str | None, route: str, client: str = "unknown") -> Sta
     return member
 
 
-def _refused(tracker: throttle.AuthFailures, reason: str, route: str, client: str) -> None:
+def refused_attempt(tracker: throttle.AuthFailures, reason: str, route: str, client: str) -> None:
     """Count a refusal and, when it opens a new period for the address, audit it."""
     count = tracker.refused(client, clock.now().timestamp())
     if count is None:
         return
-    # The address is personal data: the trail keeps a keyed hash that links one address's
-    # events to each other, and nothing that reveals it.
-    client_key = cipher().blind_index("client-address:" + client)[:16]
     with db.unit_of_work() as s:
         record(
             s,
             actor="system",
             action=actions.AUTH_DENIED,
-            data={"reason": reason, "route": route, "count": count, "client": client_key},
+            data={"reason": reason, "route": route, "count": count, "client": client_key(client)},
         )
+
+
+def client_key(client: str) -> str:
+    """A client address as the trail keeps it.
+
+    The address is personal data: the trail keeps a keyed hash that links one address's
+    events to each other, and nothing that reveals it.
+    """
+    return cipher().blind_index("client-address:" + client)[:16]

@@ -1,0 +1,154 @@
+"""Console sign-in and sessions (SPEC §13); each function is one unit of work.
+
+Lock-out is per name and kept on the member's row: LOCK_AFTER failed sign-ins in a row
+lock the name for LOCK_FOR (audited `auth.denied`, reason `locked_out`); a success resets
+the count. Every refusal also spends the client address's budget of failed staff
+authentications (staff/throttle.py), shared with the API's bearer tokens, and is audited
+through the same bounded record. A session is valid while its member is active and the
+member's `session_epoch` is the one it began in: sign-out and a new password bump it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pirights import clock
+from pirights.audit import actions
+from pirights.audit.recorder import record
+from pirights.audit.sequencer import format_at
+from pirights.errors import TooManyRequests, Unauthorized
+from pirights.extensions import db
+from pirights.staff import passwords, throttle
+from pirights.staff.models import Staff
+from pirights.staff.roles import SERVICE
+from pirights.staff.service import NAME_RE, client_key, refused_attempt
+
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+ROUTE = "/console/login"
+
+
+class SignInRefused(Unauthorized):
+    """Wrong name or password, a revoked member, or a locked name (`locked_until` set)."""
+
+    slug = "sign-in-refused"
+
+    def __init__(self, detail: str, *, locked_until: datetime | None = None) -> None:
+        super().__init__(detail)
+        self.locked_until = locked_until
+
+
+def _throttle(client: str) -> throttle.AuthFailures:
+    """The address's failure budget; raises 429 when it is spent."""
+    tracker = throttle.failures()
+    wait = tracker.retry_after(client)
+    if wait is not None:
+        refused_attempt(tracker, "throttled", ROUTE, client)
+        raise TooManyRequests(
+            "Too many failed sign-ins from this address; wait before retrying.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    return tracker
+
+
+def sign_in(name: str, password: str, client: str) -> Staff:
+    """The active member with this name and password, or SignInRefused (or 429).
+
+    The password is checked (or a dummy hash, for an unknown name) before anything is
+    decided, so every refusal costs the same time. Nothing typed is recorded: the trail
+    names the member only when the name is a member's.
+    """
+    tracker = _throttle(client)
+    now = clock.now()
+    locked_until: datetime | None = None
+    with db.unit_of_work() as s:
+        member = None
+        if NAME_RE.match(name):
+            member = s.scalar(select(Staff).where(Staff.name == name).with_for_update())
+        if member is not None and member.role == SERVICE:
+            member = None
+        if member is not None and member.locked_until and member.locked_until > now:
+            reason, locked_until = "locked", member.locked_until
+        else:
+            matches = passwords.verify(member.password_hash if member else None, password)
+            if member is None:
+                reason = "unknown_name"
+            elif not member.active:
+                reason = "inactive_staff"
+            elif member.password_hash is None:
+                reason = "no_password"
+            elif not matches:
+                reason = "password"
+                locked_until = _count_failure(s, member, now, client)
+            else:
+                _succeeded(s, member, password, client)
+                return member
+    refused_attempt(tracker, reason, ROUTE, client)
+    if locked_until is not None:
+        raise SignInRefused(
+            "Too many failed sign-ins: this name is locked for a while.",
+            locked_until=locked_until,
+        )
+    raise SignInRefused("Wrong name or password.")
+
+
+def _count_failure(s, member: Staff, now: datetime, client: str) -> datetime | None:
+    """Count one wrong password; on the LOCK_AFTER-th, lock the name and audit it."""
+    member.failed_sign_ins += 1
+    if member.failed_sign_ins < LOCK_AFTER:
+        return None
+    member.failed_sign_ins = 0
+    member.locked_until = now + LOCK_FOR
+    record(
+        s,
+        actor="system",
+        action=actions.AUTH_DENIED,
+        data={
+            "reason": "locked_out",
+            "route": ROUTE,
+            "staff": member.name,
+            "failures": LOCK_AFTER,
+            "locked_until": format_at(member.locked_until),
+            "client": client_key(client),
+        },
+    )
+    return member.locked_until
+
+
+def _succeeded(s, member: Staff, password: str, client: str) -> None:
+    """Reset the count, refresh an outdated hash and audit the sign-in."""
+    member.failed_sign_ins = 0
+    member.locked_until = None
+    if member.password_hash and passwords.needs_rehash(member.password_hash):
+        member.password_hash = passwords.hash_password(password)
+    record(
+        s,
+        actor=member.actor,
+        action=actions.AUTH_SIGNED_IN,
+        data={"method": "password", "client": client_key(client)},
+    )
+
+
+def session_member(staff_id: object, epoch: object) -> Staff | None:
+    """The member a console session names, while it may still act; else None."""
+    if not isinstance(staff_id, int) or not isinstance(epoch, int):
+        return None
+    if not 1 <= staff_id <= 2**31 - 1:
+        return None
+    member = db.session.get(Staff, staff_id)
+    if member is None or not member.active or member.role == SERVICE:
+        return None
+    return member if member.session_epoch == epoch else None
+
+
+def sign_out(staff_id: int) -> None:
+    """End every console session of the member (bump their epoch) and audit it."""
+    with db.unit_of_work() as s:
+        member = s.scalar(select(Staff).where(Staff.id == staff_id).with_for_update())
+        if member is None:
+            return
+        member.session_epoch += 1
+        record(s, actor=member.actor, action=actions.AUTH_SIGNED_OUT, data={})
