@@ -41,11 +41,12 @@ def register_features(app: Flask) -> None:
 
     Before the API, so the OpenAPI document (the notification kinds) sees every kind.
     """
-    from pirights import alerts, complaints, fulfilment
+    from pirights import alerts, complaints, files, fulfilment
 
     alerts.init_app(app)
     complaints.init_app(app)
     fulfilment.init_app(app)
+    files.init_app(app)
 
 
 def register_security(app: Flask) -> None:
@@ -103,6 +104,8 @@ def register_api(app: Flask, settings: Settings) -> None:
     from pirights.audit_api import blp as audit_blp
     from pirights.complaints.routes import blp as complaints_blp
     from pirights.extensions import api
+    from pirights.files.routes import blp as files_blp
+    from pirights.files.routes import public_blp as public_files_blp
     from pirights.fulfilment.routes import blp as fulfilment_blp
     from pirights.requests.public import blp as public_blp
     from pirights.requests.report_routes import blp as reports_blp
@@ -128,6 +131,8 @@ def register_api(app: Flask, settings: Settings) -> None:
         alerts_blp,
         complaints_blp,
         fulfilment_blp,
+        files_blp,
+        public_files_blp,
     ):
         api.register_blueprint(blp)
     health.init_app(app)

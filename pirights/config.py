@@ -53,6 +53,8 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_OIDC_CLIENT_ID": ("console", "oidc_client_id", str),
     "PIRIGHTS_OIDC_CLIENT_SECRET": ("console", "oidc_client_secret", str),
     "PIRIGHTS_OIDC_CLAIM": ("console", "oidc_claim", str),
+    "PIRIGHTS_FILES_URL": ("files", "url", str),
+    "PIRIGHTS_S3_ENDPOINT_URL": ("files", "s3_endpoint_url", str),
 }
 
 

@@ -81,6 +81,7 @@ class Cipher:
         self._current_id = self.key_id(key)
         # AESGCM objects are reusable and cost a key schedule to build: make them once.
         self._aeads = {self.key_id(k): AESGCM(k) for k in [key, *(old_keys or [])]}
+        self._keys = {self.key_id(k): k for k in [key, *(old_keys or [])]}
         self._index_key = HKDF(SHA256(), 32, salt=None, info=b"pirights blind index").derive(key)
 
     @staticmethod
@@ -107,6 +108,14 @@ class Cipher:
         if aead is None:
             raise ValueError("ciphertext was made with a key this server does not have")
         return aead.decrypt(bytes(blob[5:17]), bytes(blob[17:]), None).decode("utf-8")
+
+    def derive(self, key_id: bytes, salt: bytes, info: bytes) -> bytes:
+        """A 32-byte key for one purpose and one salt (a file's own key, §12.3), derived
+        with HKDF from the key named by `key_id`; raises if this server lacks that key."""
+        key = self._keys.get(bytes(key_id))
+        if key is None:
+            raise ValueError("ciphertext was made with a key this server does not have")
+        return HKDF(SHA256(), 32, salt=salt, info=info).derive(key)
 
     def blind_index(self, value: str) -> str:
         """Keyed hash of a normalised value, so equality search works without plaintext."""

@@ -73,6 +73,24 @@ class TooManyRequests(DomainError):
     status, title, slug = 429, "Too many requests", "rate-limited"
 
 
+class Gone(DomainError):
+    """The resource existed but its content was erased (retention, SPEC §8.2)."""
+
+    status, title, slug = 410, "Gone", "erased"
+
+
+class TooLarge(DomainError):
+    """A body or file over its limit (413)."""
+
+    status, title, slug = 413, "Content too large", "too-large"
+
+
+class UnsupportedType(DomainError):
+    """A body or file of a type this endpoint does not take (415)."""
+
+    status, title, slug = 415, "Unsupported media type", "unsupported-type"
+
+
 class Invalid(DomainError):
     """Input that parsed but breaks a rule; `errors` maps fields to messages."""
 

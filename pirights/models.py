@@ -10,6 +10,7 @@ from pirights.complaints.models import (
     Remediation,
 )
 from pirights.deadlines.models import Extension
+from pirights.files.models import File
 from pirights.fulfilment.models import System, Task
 from pirights.outbox.models import OutboxMessage
 from pirights.requests.models import IdempotencyRecord, Message, Note, Request
@@ -23,6 +24,7 @@ __all__ = [
     "BlocklistState",
     "ComplaintTrack",
     "Extension",
+    "File",
     "IdempotencyRecord",
     "Measure",
     "Message",

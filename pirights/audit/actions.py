@@ -48,6 +48,11 @@ TASK_RESULT = "task.result"
 TASK_WAIVED = "task.waived"
 TASK_RETRIED = "task.retried"
 
+# Files of requests (pirights.files, SPEC §12.3): id, size and audience, never name or content
+FILE_ADDED = "file.added"
+FILE_DOWNLOADED = "file.downloaded"
+FILES_SWEPT = "files.swept"
+
 # Staff and authentication (pirights.staff)
 STAFF_ADDED = "staff.added"
 STAFF_REVOKED = "staff.revoked"

@@ -190,6 +190,20 @@ class DeliverySchema(Schema):
     at = fields.String(metadata={"format": "date-time"})
 
 
+class StaffFileOutSchema(Schema):
+    """A file of the request (§12.3): what it is, never its content."""
+
+    id = fields.Integer()
+    name = fields.String(allow_none=True, metadata={"description": "masked for auditors"})
+    size = fields.Integer()
+    sha256 = fields.String(metadata={"description": "hex SHA-256 of the original bytes"})
+    content_type = fields.String()
+    audience = fields.String(metadata={"enum": ["requester", "internal"]})
+    created_at = fields.String(metadata={"format": "date-time"})
+    added_by = fields.String()
+    erased = fields.Boolean()
+
+
 class StaffMessageOutSchema(Schema):
     """A message between staff and the requester, either direction."""
 
@@ -295,6 +309,10 @@ class RequestOutSchema(RequestSummarySchema):
     deliveries = fields.List(
         fields.Nested(DeliverySchema),
         metadata={"description": "messages queued for the requester and what became of them"},
+    )
+    files = fields.List(
+        fields.Nested(StaffFileOutSchema),
+        metadata={"description": "files of the request, oldest first (download: /files/{id})"},
     )
 
 

@@ -269,7 +269,7 @@ def view(reference: str, staff: Staff) -> Request:
 _NO_HASH = "0" * 64
 
 
-def _load_for_requester(
+def load_for_requester(
     s: Session, reference: str, token: str | None, *, for_update: bool = False
 ) -> Request:
     """The request if the token matches; otherwise the same 404 in every case.
@@ -296,14 +296,14 @@ def _load_for_requester(
 def requester_view(reference: str, token: str | None) -> Request:
     """The requester's own request."""
     with db.unit_of_work() as s:
-        return _load_for_requester(s, reference, token)
+        return load_for_requester(s, reference, token)
 
 
 def requester_message(reference: str, token: str | None, body: str) -> Request:
     """A reply from the requester; it resumes a request awaiting them."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = _load_for_requester(s, reference, token, for_update=True)
+        req = load_for_requester(s, reference, token, for_update=True)
         if req.status in lc.TERMINAL:
             raise Conflict(
                 f"This request is {req.status}; submit a new request instead.",
@@ -337,7 +337,7 @@ def requester_withdraw(reference: str, token: str | None, reason: str | None) ->
     """The requester withdraws their own request."""
     now = clock.now()
     with db.unit_of_work() as s:
-        req = _load_for_requester(s, reference, token, for_update=True)
+        req = load_for_requester(s, reference, token, for_update=True)
         fields = {"reason": reason} if reason else {}
         data = _apply(req, lc.ACTIONS["withdraw"], fields, now, None)
         data["by"] = "requester"

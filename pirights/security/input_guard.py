@@ -13,6 +13,9 @@
   silently, so an oversized body arrived truncated and was refused as invalid JSON. The
   chunked check reads one byte past the limit and answers 413, as for a sized body.
 - A body that is not JSON is refused (415) on the JSON API before any view parses it.
+- Endpoints that take files (`accepts_upload`) have their own body limit, set on the
+  request before anything reads the body, and take multipart/form-data instead of JSON;
+  their views stream the body themselves (pirights.files), so no guard reads it first.
 """
 
 from __future__ import annotations
@@ -23,11 +26,22 @@ from typing import Any
 from flask import Flask, current_app, request
 
 from pirights.errors import HTTP_DETAILS, problem
+from pirights.uploads import upload_limit
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Methods whose JSON API body must be JSON (a DELETE body is ignored, so not checked).
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 BAD_TEXT = "must not contain NUL characters or invalid Unicode"
+MULTIPART = "multipart/form-data"
+
+
+def set_upload_limit() -> None:
+    """Raise (or lower) the body limit of an upload endpoint before anything reads the body:
+    werkzeug then answers 413 for a larger Content-Length, or as soon as a chunked body
+    passes the limit, without reading the rest."""
+    limit = upload_limit()
+    if limit is not None:
+        request.max_content_length = limit
 
 
 def is_storable(text: str) -> bool:
@@ -121,6 +135,15 @@ def check_json_request():
     if not request.path.startswith("/api/") or request.method not in JSON_BODY_METHODS:
         return None
     has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    if upload_limit() is not None:
+        if request.mimetype != MULTIPART:
+            return problem(
+                415,
+                "Unsupported media type",
+                "Send the file as multipart/form-data, in a part named `file`.",
+                slug="unsupported-type",
+            )
+        return None
     if has_body and request.mimetype != "application/json":
         return problem(415, "Unsupported media type", "Send the body as application/json.")
     return None
@@ -134,7 +157,7 @@ def check_chunked_size():
     own stream tells a body that fits exactly from one that was cut.
     """
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is None or request.content_length is not None:
+    if limit is None or request.content_length is not None or upload_limit() is not None:
         return None
     if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         return None
@@ -145,6 +168,11 @@ def check_chunked_size():
 
 
 def init_app(app: Flask) -> None:
-    """Install the guards, cheapest first: size, media type, URL, then the JSON body."""
+    """Install the guards, cheapest first: size, media type, URL, then the JSON body.
+
+    The upload limit goes first of all the app's hooks: the rate limits read a form post's
+    fields, and the body limit must be in place before anything reads the body.
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, set_upload_limit)
     for guard in (check_chunked_size, check_json_request, check_url, check_json_body):
         app.before_request(guard)
