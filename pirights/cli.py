@@ -16,6 +16,7 @@ import click
 from pirights.alerts.cli import COMMANDS as ALERT_COMMANDS
 from pirights.audit.cli import COMMANDS as AUDIT_COMMANDS
 from pirights.cli_app import make_app
+from pirights.files.cli import COMMANDS as FILE_COMMANDS
 from pirights.outbox.cli import COMMANDS as OUTBOX_COMMANDS
 from pirights.requests.cli import COMMANDS as REQUEST_COMMANDS
 from pirights.security.cli import COMMANDS as SECURITY_COMMANDS
@@ -81,6 +82,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 for _command in (
     *ALERT_COMMANDS,
     *AUDIT_COMMANDS,
+    *FILE_COMMANDS,
     *REQUEST_COMMANDS,
     *OUTBOX_COMMANDS,
     *SECURITY_COMMANDS,

@@ -75,9 +75,17 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.url = root.as_uri()
-        for folder in (root, root / "tmp", root / "blobs"):
+        self._ready = False
+
+    def _ensure(self) -> None:
+        """Create the folders 0700 on first write (not at start-up: a command that never
+        stores a file leaves no folder behind)."""
+        if self._ready:
+            return
+        for folder in (self.root, self.root / "tmp", self.root / "blobs"):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+        self._ready = True
 
     def _path(self, key: str) -> Path:
         """The file of an object."""
@@ -85,6 +93,7 @@ class LocalStore:
 
     def put(self, key: str, chunks: Iterable[bytes]) -> None:
         """Write to a new 0600 file, fsync it; remove it if the stream fails."""
+        self._ensure()
         path = self._path(key)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -122,6 +131,8 @@ class LocalStore:
 
     def list(self, prefix: str) -> Iterator[tuple[str, datetime]]:
         """Scan the sub-folder."""
+        if not (self.root / prefix.rstrip("/")).is_dir():
+            return
         with os.scandir(self.root / prefix.rstrip("/")) as entries:
             for entry in entries:
                 key = prefix + entry.name

@@ -24,8 +24,10 @@ def keys_generate() -> None:
 @app_command(keys_group, "rotate")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True)
 def keys_rotate(batch: int) -> None:
-    """Re-encrypt all PII under the current key (old keys in PIRIGHTS_ENCRYPTION_OLD_KEYS)."""
+    """Re-encrypt all PII under the current key (old keys in PIRIGHTS_ENCRYPTION_OLD_KEYS),
+    stored files included."""
     from pirights.crypto import cipher
+    from pirights.files import upkeep
     from pirights.security import rotate
 
     with Progress("rows checked", rotate.count_rows() if on_terminal() else None) as progress:
@@ -38,6 +40,15 @@ def keys_rotate(batch: int) -> None:
     for table, rows in result.rows.items():
         click.echo(f"{table}: {rows} row(s) re-encrypted")
     click.echo(f"rotated {result.total} row(s) to key {rotate.key_id_hex(cipher())}")
+    stale = upkeep.count_stale() if on_terminal() else None
+    with Progress("files re-sealed", stale) as progress:
+        try:
+            files = upkeep.rotate(batch=min(batch, upkeep.BATCH), progress=progress.step)
+        except ValueError as exc:
+            raise click.ClickException(
+                f"{exc}; put the key it was made with in PIRIGHTS_ENCRYPTION_OLD_KEYS"
+            ) from None
+    click.echo(f"re-sealed {files} stored file(s) under the current key")
 
 
 @app_command(None, "purge")
