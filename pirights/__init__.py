@@ -19,7 +19,10 @@ def create_app(
     instance_path: str | None = None,
 ) -> Flask:
     """Build the WSGI application from the layered configuration (see config.py)."""
+    from pirights.uploads import Request
+
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.request_class = Request  # form files in memory, never spooled to disk in clear
     settings = settings or load_settings(overrides=overrides)
     app.config["PIRIGHTS"] = settings
     register_database(app, settings)

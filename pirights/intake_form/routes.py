@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -28,14 +29,19 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pirights.crypto import cipher
 from pirights.deadlines.runtime import book
-from pirights.errors import Conflict, NotFound
+from pirights.errors import Conflict, DomainError, Gone, NotFound
+from pirights.files import service as files
+from pirights.files import sniff
+from pirights.files import web as file_web
 from pirights.intake_form import forms, texts
 from pirights.intake_form.locale import html_lang, page_language, remember_choice
 from pirights.requests import intake, present, service
 from pirights.requests.lifecycle import AWAITING, TERMINAL, WITHDRAWN
+from pirights.uploads import accepts_upload
 from pirights.verification import service as verification
 
 bp = Blueprint(
@@ -47,6 +53,11 @@ bp = Blueprint(
 )
 
 RECEIPT, TRACK = "pirights_receipt", "pirights_track"
+# The request form takes up to 20 MiB of evidence in one submission (each file up to the
+# requester's 10 MiB); the status page takes one more file at a time.
+FORM_FILES_BYTES = 20 * 1024 * 1024
+FORM_BODY = FORM_FILES_BYTES + 256 * 1024
+STATUS_FILE_BODY = files.REQUESTER_MAX_BYTES + files.BODY_SLACK
 
 # No inline script or style anywhere: every asset is a file served from this origin.
 CSP = (
@@ -91,6 +102,7 @@ def page_helpers() -> dict[str, Any]:
             request.endpoint or "intake_form.index", lang=code, **(request.view_args or {})
         ),
         "texts": texts,
+        "file_types": ",".join(sniff.ACCEPTED),
     }
 
 
@@ -105,6 +117,14 @@ def _unseal(sealed: str) -> str | None:
         return cipher().decrypt(base64.urlsafe_b64decode(sealed.encode()))
     except (ValueError, TypeError):
         return None
+
+
+def format_size(size: int, locale: Any) -> str:
+    """A file size as people read it (B, KB, MB), with the page's number format."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{format_decimal(round(size / scale, 1), locale=locale)} {unit}"
+    return f"{size} B"
 
 
 def local_time(iso: str | None, jurisdiction: str, style: str = "full") -> str:
@@ -130,22 +150,66 @@ def index():
     return _render("index.html", values={"relationship": "self"}, errors={})
 
 
+def _chosen_files() -> list:
+    """The files picked in the form's file input (an empty input sends a nameless part)."""
+    return [f for f in request.files.getlist("file") if f.filename]
+
+
+def file_error(exc: DomainError) -> str:
+    """What went wrong with an attached file, in the page's language."""
+    if exc.status == 413:
+        return _("A file is larger than 10 MB. Attach smaller files (or fewer at once).")
+    if exc.status == 415:
+        return _(
+            "A file is of a kind we do not accept. Attach PNG, JPEG, WebP or GIF images, PDF "
+            "documents, plain text or MP4 videos."
+        )
+    if exc.status == 409:
+        return _("You can send at most 20 files with a request.")
+    return _("A file is empty. Choose the file again.")
+
+
 @bp.post("/")
+@accepts_upload(FORM_BODY)
 def submit():
     """Validate with the API's schema; 303 to the receipt, or 422 with the errors beside fields.
 
     422 (not 200) so tools and tests can tell a refused submission from a page view;
-    browsers render the page either way.
+    browsers render the page either way. Attached files are checked and sealed first and
+    recorded with the request in its unit of work; a browser cannot keep a chosen file
+    across a re-rendered page, so a refused submission asks for them again.
     """
     data, errors = forms.parse_request(request.form, html_lang())
+    chosen = _chosen_files()
+    staging = None
+    if not errors and chosen:
+        try:
+            staging = files.stage_requester_files(
+                [(f.filename or "", file_web.chunks_of(f.stream)) for f in chosen]
+            )
+        except DomainError as exc:
+            if exc.status not in (409, 413, 415, 422):
+                raise
+            errors = {"file": [file_error(exc)]}
     if errors:
+        if chosen and "file" not in errors:
+            errors["file"] = [_("Choose your files again: a browser does not keep them.")]
         return _render("index.html", 422, values=forms.form_values(request.form), errors=errors)
-    req, answer = intake.submit(
-        data,
-        channel="web",
-        actor="requester",
-        default_jurisdiction=current_app.config["PIRIGHTS"].default_jurisdiction,
-    )
+    if staging is not None:
+        data["attachments"] = staging
+    try:
+        req, answer = intake.submit(
+            data,
+            channel="web",
+            actor="requester",
+            default_jurisdiction=current_app.config["PIRIGHTS"].default_jurisdiction,
+        )
+    except BaseException:
+        if staging is not None:
+            staging.discard()
+        raise
+    if staging is not None:
+        staging.publish()
     sealed = _seal(answer["tracking_token"])
     session[RECEIPT] = {
         "reference": answer["reference"],
@@ -235,6 +299,18 @@ def _status_context(req) -> dict[str, Any]:
         "open": view["status"] not in TERMINAL,
         "notices": get_flashed_messages(),
         "verification": verification.state(req),
+        "files": [
+            {
+                **f,
+                "at": local_time(f["created_at"], where, "medium"),
+                "size_text": format_size(f["size"], locale=get_locale()),
+            }
+            for f in (
+                files.present(req, row, staff=False)
+                for row in req.files  # type: ignore[attr-defined]
+                if row.audience == files.REQUESTER
+            )
+        ],
     }
 
 
@@ -276,6 +352,47 @@ def status_reply():
         return redirect(url_for("intake_form.status_lookup"), 303)
     flash("sent")
     return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.post("/status/files")
+@accepts_upload(STATUS_FILE_BODY)
+def status_file():
+    """The requester attaches one more file (evidence) from the status page."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    try:
+        files.add_requester_file(*tracked, file_web.read_form_files)
+    except NotFound:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    except Conflict as exc:
+        if exc.slug == "request-closed":
+            return _show_status(409, {"file": [_("This request is closed; it takes no files.")]})
+        return _show_status(409, {"file": [file_error(exc)]})
+    except DomainError as exc:
+        if exc.status not in (413, 415, 422):
+            raise
+        message = (
+            _("Choose a file to send.")
+            if exc.errors and "file" in exc.errors and "required" in str(exc.errors["file"])
+            else file_error(exc)
+        )
+        return _show_status(exc.status, {"file": [message]})
+    flash("file_added")
+    return redirect(url_for("intake_form.status_page"), 303)
+
+
+@bp.get("/status/files/<int:file_id>")
+def status_download(file_id: int):
+    """Download a file meant for the requester; the token comes from the session, never
+    from the URL."""
+    tracked = _tracked()
+    if tracked is None:
+        return redirect(url_for("intake_form.status_lookup"), 303)
+    try:
+        return file_web.send(files.requester_download(*tracked, file_id))
+    except (NotFound, Gone):
+        return _render("error.html", 404, message=_("This file is not available."))
 
 
 @bp.post("/status/withdraw")
@@ -381,6 +498,19 @@ def changed_meanwhile(_error: StaleDataError):
         message=_(
             "Your request changed at the same moment, so this was not applied. Reload the "
             "page and try again."
+        ),
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge):
+    """A form post over its body limit (files too large): a page saying so, 413."""
+    return _render(
+        "error.html",
+        413,
+        message=_(
+            "The files you attached are too large together. Go back and attach smaller files "
+            "(up to 10 MB each, 20 MB in all); you can add more on your status page later."
         ),
     )
 
