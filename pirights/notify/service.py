@@ -106,8 +106,22 @@ def staff_message(s: Session, req: Request, body: str, now: datetime) -> None:
     queue_email(s, req, "message", now, message=body)
 
 
+def files_to_fetch(req: Request) -> list[str]:
+    """Names of the files staff left for the requester (§12.3), to fetch on the status page.
+
+    `Request.files` is declared by the files feature (a backref); read by name so that this
+    package needs nothing of it, and a deployment without it sends no list.
+    """
+    return [
+        f.name or "-"
+        for f in getattr(req, "files", ())
+        if f.audience == "requester" and f.added_by != "requester" and f.blob is not None
+    ]
+
+
 def completed(s: Session, req: Request, now: datetime) -> None:
-    """The outcome of a completed request: result, resolution and a partial result's reason."""
+    """The outcome of a completed request: result, resolution, a partial result's reason and
+    the files to fetch."""
     result = req.outcome_result or "fulfilled"
     queue_email(
         s,
@@ -117,6 +131,7 @@ def completed(s: Session, req: Request, now: datetime) -> None:
         result_text=words.RESULT_TEXTS.get(result, ""),
         resolution=req.resolution or "",
         reason=req.outcome_reason,
+        files=files_to_fetch(req),
     )
 
 
