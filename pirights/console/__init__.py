@@ -27,7 +27,7 @@ def view_modules() -> list[str]:
 
 def init_app(app: Flask) -> None:
     """Register the console's blueprint and its catalogs (after intake_form: Babel, CSRF)."""
-    from pirights.console import settings
+    from pirights.console import oidc_views, settings
     from pirights.console.blueprint import bp
 
     for name in view_modules():
@@ -38,4 +38,5 @@ def init_app(app: Flask) -> None:
     if str(TRANSLATIONS) not in babel_config.translation_directories:
         babel_config.translation_directories.append(str(TRANSLATIONS))
     app.extensions["pirights_console"] = settings.load(app.config["PIRIGHTS"].raw)
+    oidc_views.register(app, app.extensions["pirights_console"])
     app.register_blueprint(bp)

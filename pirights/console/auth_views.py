@@ -16,7 +16,7 @@ from pirights.staff import signin
 NAME_MAX = 64
 
 
-def _login_page(status: int = 200, **context):
+def login_page(status: int = 200, **context):
     """The sign-in page."""
     from flask import current_app
 
@@ -31,7 +31,7 @@ def _login_page(status: int = 200, **context):
 @bp.get("/login")
 def login():
     """The sign-in form (or, when signed in already, who is signed in)."""
-    return _login_page()
+    return login_page()
 
 
 @bp.post("/login")
@@ -41,7 +41,7 @@ def login_submit():
     password = request.form.get("password", "")
     values = {"name": name}
     if not name or not password:
-        return _login_page(422, values=values, error=_("Enter your name and your password."))
+        return login_page(422, values=values, error=_("Enter your name and your password."))
     try:
         member = signin.sign_in(name, password, request.remote_addr or "unknown")
     except signin.SignInRefused as refused:
@@ -52,10 +52,10 @@ def login_submit():
                 "Ask an administrator to reset your password if you have forgotten it.",
                 minutes=minutes,
             )
-            return _login_page(423, values=values, error=message, locked=True)
-        return _login_page(401, values=values, error=_("Wrong name or password."))
+            return login_page(423, values=values, error=message, locked=True)
+        return login_page(401, values=values, error=_("Wrong name or password."))
     except TooManyRequests as busy:
-        page = _login_page(
+        page = login_page(
             429, values=values, error=_("Too many failed sign-ins from here. Wait a minute.")
         )
         return (*page, busy.headers)

@@ -40,7 +40,10 @@ def load(raw: dict[str, Any]) -> ConsoleSettings:
     issuer = values["oidc_issuer"].rstrip("/")
     if issuer and not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise ConfigError("console.oidc_issuer: must be an https:// URL (or a local http one)")
-    if issuer and not values["oidc_client_id"]:
-        raise ConfigError("console.oidc_client_id: needed when console.oidc_issuer is set")
+    for key in ("oidc_client_id", "oidc_client_secret"):
+        # The console is a confidential client: the server keeps the secret, and the code
+        # exchange is authenticated with it besides PKCE.
+        if issuer and not values[key]:
+            raise ConfigError(f"console.{key}: needed when console.oidc_issuer is set")
     values["oidc_issuer"] = issuer
     return ConsoleSettings(**values)

@@ -4,8 +4,8 @@ Two limits, both kept in the configured storage (`limits.storage`: `redis://…`
 every app server shares one count; in-process memory otherwise):
 
 - per client address, one shared budget (`public.rate_limit`, e.g. `20/hour`) across the
-  public JSON API and the HTML pages; staff endpoints, /healthz, the OpenAPI document and
-  static assets are not counted;
+  public JSON API and the HTML pages; staff endpoints (the API's and the console's),
+  /healthz, the OpenAPI document and static assets are not counted;
 - per client address and request reference, FOLLOW_UP_FAILURES failed follow-ups (404:
   unknown reference or wrong tracking token). Only failures count; once an address has
   spent its budget on a reference, its follow-ups of that reference wait (a correct token
@@ -35,7 +35,9 @@ from pirights.requests.references import normalise_reference
 
 FOLLOW_UP_FAILURES = "10/hour"
 PUBLIC_API = "/api/v1/public/"
-NOT_PUBLIC = ("/api/", "/healthz")
+# The staff console is not public: its pages need a session, and its sign-in spends the
+# failed-authentication budget of staff/throttle.py instead.
+NOT_PUBLIC = ("/api/", "/healthz", "/console/")
 EXTENSION = "pirights_limits"
 
 

@@ -21,15 +21,29 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))
 
 
-def problem_with(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+TOO_SHORT, TOO_LONG, BLANK = "too_short", "too_long", "blank"
+RULES = {
+    TOO_SHORT: f"A password needs at least {MIN_LENGTH} characters.",
+    TOO_LONG: f"A password has at most {MAX_LENGTH} characters.",
+    BLANK: "A password cannot be only spaces.",
+}
+
+
+def rule_broken(password: str) -> str | None:
+    """Which rule a new password breaks (a key of RULES), or None."""
     if len(password) < MIN_LENGTH:
-        return f"A password needs at least {MIN_LENGTH} characters."
+        return TOO_SHORT
     if len(password) > MAX_LENGTH:
-        return f"A password has at most {MAX_LENGTH} characters."
+        return TOO_LONG
     if not password.strip():
-        return "A password cannot be only spaces."
+        return BLANK
     return None
+
+
+def problem_with(password: str) -> str | None:
+    """Why a new password is not acceptable, in words, or None."""
+    broken = rule_broken(password)
+    return RULES[broken] if broken else None
 
 
 def hash_password(password: str) -> str:

@@ -132,6 +132,33 @@ def _succeeded(s, member: Staff, password: str, client: str) -> None:
     )
 
 
+def sign_in_external(candidates: list[str], method: str, client: str) -> Staff:
+    """The active member an identity provider vouched for, or SignInRefused.
+
+    `candidates` are the member names the provider's identity may stand for (already
+    checked by the caller: a verified email, a username); the first active person among
+    them signs in. Unknown identities are refused and audited like any failed sign-in,
+    without the identity itself.
+    """
+    tracker = _throttle(client)
+    with db.unit_of_work() as s:
+        names = [n for n in candidates if NAME_RE.match(n)]
+        members = s.scalars(select(Staff).where(Staff.name.in_(names))).all() if names else []
+        by_name = {m.name: m for m in members}
+        for name in names:
+            member = by_name.get(name)
+            if member is not None and member.active and member.role != SERVICE:
+                record(
+                    s,
+                    actor=member.actor,
+                    action=actions.AUTH_SIGNED_IN,
+                    data={"method": method, "client": client_key(client)},
+                )
+                return member
+    refused_attempt(tracker, "unknown_identity", ROUTE, client)
+    raise SignInRefused("This identity is not an active staff member here.")
+
+
 def session_member(staff_id: object, epoch: object) -> Staff | None:
     """The member a console session names, while it may still act; else None."""
     if not isinstance(staff_id, int) or not isinstance(epoch, int):

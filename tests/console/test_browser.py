@@ -56,3 +56,53 @@ def test_sign_out_ends_the_session(console_page, live_server):
     assert page.get_by_role("status").inner_text() == "You have signed out."
     page.goto(f"{live_server}/console/staff")
     assert "/console/login" in page.url
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_admin_adds_resets_and_revokes_a_member(console_page, console_shots, lang):
+    page = console_page("admin", name="wang.fang", lang=lang, path="/console/staff")
+    page.fill("#name", "li.na")
+    page.select_option("#role", "supervisor")
+    page.locator("form.add-member button[type=submit]").click()
+    page.wait_for_load_state()
+    once = page.locator("[data-shown-once='li.na']")
+    assert once.locator("[data-api-token]").inner_text().startswith("pir_")
+    assert len(once.locator("[data-password]").inner_text()) >= 20
+    console_shots(page, f"staff-added-{lang}")
+
+    row = page.locator("tr[data-staff='li.na']")
+    row.locator("input[type=password]").fill("short")
+    row.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "10" in page.locator("#password-li\\.na-error").inner_text()
+    console_shots(page, f"staff-password-refused-{lang}")
+
+    page.locator("tr[data-staff='li.na'] a.danger").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/console/staff/li.na/revoke")
+    console_shots(page, f"staff-revoke-{lang}")
+    page.locator("main button.danger").click()
+    page.wait_for_load_state()
+    assert page.locator("tr[data-staff='li.na']").get_attribute("data-active") == "false"
+    assert page.get_by_role("status").count() == 1
+    console_shots(page, f"staff-revoked-{lang}")
+
+
+def test_a_non_admin_sees_the_forbidden_page(console_page, console_shots, live_server):
+    page = console_page("agent", name="zhao.lei", lang="zh", path="/console/staff")
+    assert page.locator("[data-status-code='403']").count() == 1
+    assert page.locator("nav.pages a[href='/console/staff']").count() == 0
+    console_shots(page, "forbidden-zh")
+
+
+def test_the_console_is_keyboard_reachable(console_page):
+    page = console_page("admin", name="wang.fang", path="/console/staff")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    focused = set()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        focused.add(
+            page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+        )
+    assert {"name", "role", "password", "Sign out", "Staff"} <= focused

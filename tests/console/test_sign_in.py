@@ -229,3 +229,12 @@ def test_signed_in_login_page_says_who(console_client):
     doc = page_of(client.get(LOGIN + "?lang=en"))
     assert doc.find("p", data_signed_in="li.lei")
     assert doc.find("span", data_member="li.lei")
+
+
+def test_the_public_rate_limit_does_not_count_console_pages(app_overrides, tmp_path):
+    from pirights import create_app
+
+    overrides = {**app_overrides, "public": {"rate_limit": "2/hour"}}
+    limited = create_app(overrides, instance_path=str(tmp_path / "limited")).test_client()
+    assert all(limited.get(LOGIN).status_code == 200 for _ in range(5))
+    assert [limited.get("/").status_code for _ in range(3)][-1] == 429  # the form is counted
