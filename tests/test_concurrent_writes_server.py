@@ -42,11 +42,15 @@ class Server:
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def call(self, method: str, path: str, body=None, headers=None, form=None):
-        """One HTTP call without following redirects: (status, headers, text)."""
+    def call(self, method: str, path: str, body=None, headers=None, form=None, upload=None):
+        """One HTTP call without following redirects: (status, headers, text).
+
+        `upload` is (file name, bytes, form fields), sent as multipart/form-data."""
         headers = dict(headers or {})
         payload = None
-        if body is not None:
+        if upload is not None:
+            payload, headers["Content-Type"] = multipart(*upload)
+        elif body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         elif form is not None:
@@ -65,6 +69,23 @@ class Server:
         status, _, raw = self.call(method, path, body, headers)
         assert status == expect, (method, path, status, raw)
         return json.loads(raw) if raw else None
+
+
+def multipart(name: str, content: bytes, fields: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body with a `file` part and plain fields; (body, content type)."""
+    boundary = "pirights-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 @pytest.fixture
@@ -401,6 +422,36 @@ def fulfilment(sc: Scenario, admin: dict) -> None:
         409: CALLS - 1,
     }
     assert db.events("task.result", ref) == 1
+
+
+def files(sc: Scenario) -> None:
+    """Files (§12.3): 16 uploads at once all stored; 16 more stop at the requester's 20;
+    16 staff uploads and 16 downloads at once each audited once."""
+    db, made = sc.database, sc.public(type="portrait_complaint", content_refs=["o"])
+    ref, token = made["reference"], {"X-Tracking-Token": made["tracking_token"]}
+    path = f"{PUBLIC}/{ref}/files"
+
+    def evidence(n: int) -> int:
+        text = f"Screenshot transcript {n}.".encode()
+        return sc.server.call("POST", path, headers=token, upload=(f"e{n}.txt", text, {}))[0]
+
+    assert at_once(evidence) == {201: CALLS}
+    assert at_once(evidence) == {201: 20 - CALLS, 409: 2 * CALLS - 20}
+    assert db.rows("files", ref) == 20
+    staff_path = f"{STAFF}/{ref}/files"
+    result = lambda n: sc.server.call(  # noqa: E731
+        "POST",
+        staff_path,
+        headers=sc.sup,
+        upload=(f"r{n}.bin", b"\x00result", {"audience": "requester"}),
+    )[0]
+    assert at_once(result) == {201: CALLS}
+    assert db.events("file.added", ref) == 20 + CALLS
+    listing = sc.server.json("GET", path, headers=token)
+    mine = next(f for f in listing["items"] if f["audience"] == "requester")
+    download = lambda _n: sc.server.call("GET", f"{path}/{mine['id']}", headers=token)[0]  # noqa: E731
+    assert at_once(download) == {200: CALLS}
+    assert db.events("file.downloaded", ref) == CALLS
 
 
 def chain_verifies(sc: Scenario) -> None:
