@@ -23,9 +23,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app, clock) -> Iterator[str]:
-    """The app served over HTTP on 127.0.0.1 and a free port, in a thread."""
+def _serve(app, ssl_context=None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 and a free port in a thread until the generator closes."""
     import logging
 
     from werkzeug.serving import make_server
@@ -34,13 +33,27 @@ def live_server(app, clock) -> Iterator[str]:
     werkzeug_log = logging.getLogger("werkzeug")
     level = werkzeug_log.level
     werkzeug_log.setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    scheme = "https" if ssl_context else "http"
+    yield f"{scheme}://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
     werkzeug_log.setLevel(level)
+
+
+@pytest.fixture
+def live_server(app, clock) -> Iterator[str]:
+    """The app served over HTTP on 127.0.0.1 and a free port, in a thread."""
+    yield from _serve(app)
+
+
+@pytest.fixture
+def live_https_server(app, clock) -> Iterator[str]:
+    """The app over HTTPS with a throw-away self-signed certificate (open pages in a
+    context with ignore_https_errors=True): request.is_secure is true, as behind TLS."""
+    yield from _serve(app, ssl_context="adhoc")
 
 
 @pytest.fixture(scope="module")

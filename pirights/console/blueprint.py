@@ -65,7 +65,9 @@ def security_headers(response: Response) -> Response:
     """The public pages' strict CSP and headers on every console answer (§8.3)."""
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check also requires a Referer
+    # of this origin (WTF_CSRF_SSL_STRICT), and other sites still get none.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     if response.mimetype == "text/html":
         # Console pages show requesters' personal data: never keep them in a cache.

@@ -80,7 +80,9 @@ def security_headers(response: Response) -> Response:
     """Strict headers on every page and asset of the form (§8.3)."""
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check also requires a Referer
+    # of this origin (WTF_CSRF_SSL_STRICT); other sites still get none.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     if response.mimetype == "text/html":
         # Pages can show a tracking token or personal data: never store them in caches.

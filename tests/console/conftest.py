@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser import browser, live_server  # noqa: F401  (fixtures of these tests)
+from tests.browser import browser, live_https_server, live_server  # noqa: F401  (fixtures)
 from tests.form.html import Element, parse
 
 PASSWORD = "correct horse battery staple"

@@ -106,3 +106,23 @@ def test_the_console_is_keyboard_reachable(console_page):
             page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
         )
     assert {"name", "role", "password", "Sign out", "Staff"} <= focused
+
+
+def test_sign_in_and_out_over_https(browser, live_https_server, make_member):
+    """Over HTTPS the session cookie is Secure and CSRF also checks the Referer, which the
+    pages' referrer policy must therefore send to their own origin."""
+    make_member("admin", "wang.fang")
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    page.goto(f"{live_https_server}{LOGIN}?lang=en&next=/console/staff")
+    page.fill("#name", "wang.fang")
+    page.fill("#password", PASSWORD)
+    page.locator("form.sign-in button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/console/staff"), page.content()[:500]
+    (cookie,) = [c for c in context.cookies() if c["name"] == "session"]
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.get_by_role("button", name="Sign out").first.click()
+    page.wait_for_load_state()
+    assert "signed_out=1" in page.url
+    context.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import browser, live_server  # noqa: F401  (fixtures of these tests)
+from tests.browser import browser, live_https_server, live_server  # noqa: F401  (fixtures)
 from tests.form.html import Element, parse
 
 _SHOT_DIRS: set[Path] = set()

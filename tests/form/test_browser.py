@@ -233,3 +233,16 @@ def test_keyboard_alone_reaches_and_submits(browser, live_server):
     page.wait_for_url(re.compile(r"/submitted$"))
     assert page.locator("[data-reference]").count() == 1
     context.close()
+
+
+def test_submitting_over_https(browser, live_https_server):
+    """Over HTTPS, CSRF also checks the Referer (Flask-WTF's SSL strict mode): the pages'
+    referrer policy has to send it to their own origin, or every post is refused."""
+    context, page = new_page(browser, "en", ignore_https_errors=True)
+    page.goto(live_https_server + "/?lang=en")
+    fill_request(page, "delete")
+    page.get_by_role("button", name=EN.submit).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/submitted"), page.content()[:400]
+    assert page.locator("[data-reference]").count() == 1
+    context.close()
