@@ -48,6 +48,14 @@ class EventListSchema(Schema):
 @blp.response(200, EventListSchema)
 def request_events(reference):
     """List a request's audit events, oldest first."""
+    return {"items": events_of(reference)}
+
+
+def events_of(reference: str) -> list[dict]:
+    """A request's audit events as §6 objects, oldest first; 404 for an unknown reference.
+
+    The API's events endpoint and the console's timeline both read them here.
+    """
     service.catch_up()  # an event accepted a moment ago may still wait for its seq
     ref = load(db.session, reference).reference
     rows = db.session.scalars(
@@ -55,7 +63,7 @@ def request_events(reference):
         .where(AuditEvent.request_ref == normalise_reference(ref))
         .order_by(AuditEvent.seq)
     )
-    return {"items": [as_dict(r) for r in rows]}
+    return [as_dict(r) for r in rows]
 
 
 MAX_SEQ = 2**63 - 1  # BIGINT

@@ -13,7 +13,7 @@ from sqlalchemy import not_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from pirights.deadlines.runtime import book
-from pirights.errors import Invalid, NotFound
+from pirights.errors import Forbidden, Invalid, NotFound
 from pirights.extensions import db
 from pirights.requests import hooks
 from pirights.requests import lifecycle as lc
@@ -86,6 +86,17 @@ def _due_soon(now: datetime):
     return Request.is_due_soon(now, due_soon_limits(now))
 
 
+def refuse_pii_filters(args: dict[str, Any], *, masked: bool) -> None:
+    """403 for an auditor (`masked`) filtering by email or phone: a match would tell them
+    that this person made a request, which masking is there to hide."""
+    used = sorted(name for name in ("email", "phone") if name in args)
+    if used and masked:
+        raise Forbidden(
+            f"Auditors may not filter the list by {' or '.join(used)}: that would reveal "
+            "whether a person made a request. Filter by status, type, dates or assignee."
+        )
+
+
 def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
     """One page of requests matching the filters, and the cursor of the next page."""
     q = select(Request).options(
@@ -93,6 +104,10 @@ def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], s
     )
     if "status" in args:
         q = q.where(Request.status == args["status"])
+    if "open" in args:
+        q = q.where(
+            Request.status.in_(lc.OPEN) if args["open"] else Request.status.in_(sorted(lc.TERMINAL))
+        )
     if "type" in args:
         q = q.where(Request.type == args["type"])
     if "overdue" in args:

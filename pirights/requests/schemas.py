@@ -333,6 +333,9 @@ class ListArgsSchema(Schema):
     """Filters and keyset pagination of the list (§5)."""
 
     status = one_of(STATUSES)
+    open = fields.Boolean(
+        metadata={"description": "true: received, in progress or awaiting; false: closed"}
+    )
     type = one_of(TYPES)
     overdue = fields.Boolean()
     due_soon = fields.Boolean()
