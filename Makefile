@@ -43,7 +43,7 @@ format: install
 ## ones in the .po files), then compile; run again after translating.
 CONSOLE_I18N := pirights/console/translations
 console-messages: install
-	$(BIN)/pybabel extract -F pirights/console/babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel extract -F pirights/console/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location \
 	  --sort-output --project pirights -o $(CONSOLE_I18N)/messages.pot .
 	$(BIN)/pybabel update -i $(CONSOLE_I18N)/messages.pot -d $(CONSOLE_I18N) -D messages \
 	  --no-fuzzy-matching -w 100

@@ -19,6 +19,8 @@ EXPECTED = (
     "audited writes, 8 concurrent writers",
     "list 2,000 requests by status, first page",
     "list 2,000 requests by status, deep page",
+    "console queue over 2,000 requests, open requests, first page",
+    "console queue over 2,000 requests, in progress, deep page",
     "sweep 2,000 open requests",
     "export 2,000 audit events as JSONL",
     "verify 2,000 exported events",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import not_, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from pirights.deadlines.runtime import book
 from pirights.errors import Forbidden, Invalid, NotFound
@@ -97,11 +97,20 @@ def refuse_pii_filters(args: dict[str, Any], *, masked: bool) -> None:
         )
 
 
-def list_requests(args: dict[str, Any], now: datetime) -> tuple[list[Request], str | None]:
-    """One page of requests matching the filters, and the cursor of the next page."""
-    q = select(Request).options(
-        selectinload(Request.assignee), selectinload(Request.extensions), *hooks.list_loaders
-    )
+def list_requests(
+    args: dict[str, Any], now: datetime, *, columns: tuple[Any, ...] | None = None
+) -> tuple[list[Request], str | None]:
+    """One page of requests matching the filters, and the cursor of the next page.
+
+    `columns` (Request attributes) loads only those and the assignee, for a caller that
+    shows a summary (the console's queue): no PII to decrypt, no feature rows to fetch.
+    By default the rows are loaded whole, with what the staff representation needs.
+    """
+    if columns is None:
+        loaders = [selectinload(Request.extensions), *hooks.list_loaders]
+    else:
+        loaders = [load_only(*columns, Request.version)]
+    q = select(Request).options(selectinload(Request.assignee), *loaders)
     if "status" in args:
         q = q.where(Request.status == args["status"])
     if "open" in args:

@@ -1,0 +1,103 @@
+"""The queue, the request page and bulk actions in headless Chromium (SPEC §13), with a
+screenshot of each page in both languages under test-artifacts/console/."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def status_of(page) -> str:
+    """The request page's status."""
+    return page.locator("[data-status]").first.get_attribute("data-status")
+
+
+def test_process_requests_and_bulk_assign_in_english(console_page, console_shots, submit):
+    done, refused, *rest = [submit()["reference"] for _ in range(4)]
+    page = console_page("supervisor", name="sue", lang="en")
+    assert page.locator(f'tr[data-ref="{done}"]').count() == 1
+    console_shots(page, "queue-en")
+
+    # Received → completed, by the buttons §13 names.
+    page.click(f'a[data-ref-link="{done}"]')
+    assert status_of(page) == "received"
+    console_shots(page, "request-received-en")
+    page.select_option("#verify_identity-method", "email_code")
+    page.get_by_role("button", name="Verify identity").click()
+    page.get_by_role("button", name="Accept", exact=True).click()
+    assert status_of(page) == "in_progress"
+    page.fill("#complete-resolution", "Chat history deleted from every store.")
+    page.get_by_role("button", name="Complete", exact=True).click()
+    assert status_of(page) == "completed"
+    console_shots(page, "request-completed-en")
+
+    # Received → refused: a legal basis and a reason are required.
+    page.goto(page.url.replace(done, refused))
+    page.fill("#refuse-reason", "The account named does not exist.")
+    page.select_option("#refuse-legal_basis", "not_personal_information")
+    page.get_by_role("button", name="Refuse", exact=True).click()
+    assert status_of(page) == "refused"
+    console_shots(page, "request-refused-en")
+
+    # Bulk: assign two requests to oneself.
+    page.click("a.brand")
+    for ref in rest:
+        page.check(f'input[name="ref"][value="{ref}"]')
+    page.select_option("#b-assignee", "sue")
+    page.get_by_role("button", name="Assign selected").click()
+    assert sorted(page.locator("[data-result=done] a").all_inner_texts()) == sorted(rest)
+    console_shots(page, "bulk-assign-en")
+
+
+def test_pages_in_chinese_and_bulk_refuse(console_page, console_shots, submit):
+    refs = [submit()["reference"] for _ in range(3)]
+    page = console_page("supervisor", name="zhou", lang="zh")
+    console_shots(page, "queue-zh")
+    page.click(f'a[data-ref-link="{refs[0]}"]')
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    console_shots(page, "request-received-zh")
+    page.select_option("#verify_identity-method", "id_document")
+    page.locator('button[data-action="verify_identity"]').click()
+    page.locator('button[data-action="accept"]').click()
+    page.fill("#request_info-message", "请提供注册手机号。")
+    page.locator('button[data-action="request_info"]').click()
+    assert status_of(page) == "awaiting_requester"
+    console_shots(page, "request-awaiting-zh")
+
+    page.click("a.brand")
+    for ref in refs[1:]:
+        page.check(f'input[name="ref"][value="{ref}"]')
+    page.select_option("#b-basis", "abuse")
+    page.fill("#b-reason", "重复提交的相同请求。")
+    page.locator('button[data-action="bulk-refuse"]').click()
+    assert sorted(page.locator("[data-result=done] a").all_inner_texts()) == sorted(refs[1:])
+    console_shots(page, "bulk-refuse-zh")
+
+
+def test_actions_are_keyboard_reachable(console_page, submit):
+    ref = submit()["reference"]
+    page = console_page("agent", name="kim", lang="en", path=f"/console/requests/{ref}")
+    reached = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        action = page.evaluate("document.activeElement.getAttribute('data-action')")
+        if action:
+            reached.add(action)
+    assert {"verify_identity", "refuse", "withdraw", "assign", "note", "message"} <= reached
+    # Choosing a method and pressing Enter on the button verifies the identity.
+    page.focus("#verify_identity-method")
+    page.keyboard.press("ArrowDown")
+    page.focus('button[data-action="verify_identity"]')
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("[data-identity]").get_attribute("data-identity") == "verified"
+
+
+def test_readable_at_1024_px(console_page, submit):
+    ref = submit(type="privacy_complaint", content_refs=["conversation 42"])["reference"]
+    page = console_page("supervisor", lang="en", path=f"/console/requests/{ref}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1024
+    page.goto(page.url.split("/console/")[0] + "/console/?open=")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
