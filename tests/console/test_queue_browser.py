@@ -8,6 +8,12 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def press(page, locator) -> None:
+    """Click something that loads a new page, and wait for that page."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def status_of(page) -> str:
     """The request page's status."""
     return page.locator("[data-status]").first.get_attribute("data-status")
@@ -20,15 +26,15 @@ def test_process_requests_and_bulk_assign_in_english(console_page, console_shots
     console_shots(page, "queue-en")
 
     # Received → completed, by the buttons §13 names.
-    page.click(f'a[data-ref-link="{done}"]')
+    press(page, page.locator(f'a[data-ref-link="{done}"]'))
     assert status_of(page) == "received"
     console_shots(page, "request-received-en")
     page.select_option("#verify_identity-method", "email_code")
-    page.get_by_role("button", name="Verify identity").click()
-    page.get_by_role("button", name="Accept", exact=True).click()
+    press(page, page.get_by_role("button", name="Verify identity"))
+    press(page, page.get_by_role("button", name="Accept", exact=True))
     assert status_of(page) == "in_progress"
     page.fill("#complete-resolution", "Chat history deleted from every store.")
-    page.get_by_role("button", name="Complete", exact=True).click()
+    press(page, page.get_by_role("button", name="Complete", exact=True))
     assert status_of(page) == "completed"
     console_shots(page, "request-completed-en")
 
@@ -36,16 +42,16 @@ def test_process_requests_and_bulk_assign_in_english(console_page, console_shots
     page.goto(page.url.replace(done, refused))
     page.fill("#refuse-reason", "The account named does not exist.")
     page.select_option("#refuse-legal_basis", "not_personal_information")
-    page.get_by_role("button", name="Refuse", exact=True).click()
+    press(page, page.get_by_role("button", name="Refuse", exact=True))
     assert status_of(page) == "refused"
     console_shots(page, "request-refused-en")
 
     # Bulk: assign two requests to oneself.
-    page.click("a.brand")
+    press(page, page.locator("a.brand"))
     for ref in rest:
         page.check(f'input[name="ref"][value="{ref}"]')
     page.select_option("#b-assignee", "sue")
-    page.get_by_role("button", name="Assign selected").click()
+    press(page, page.get_by_role("button", name="Assign selected"))
     assert sorted(page.locator("[data-result=done] a").all_inner_texts()) == sorted(rest)
     console_shots(page, "bulk-assign-en")
 
@@ -54,23 +60,23 @@ def test_pages_in_chinese_and_bulk_refuse(console_page, console_shots, submit):
     refs = [submit()["reference"] for _ in range(3)]
     page = console_page("supervisor", name="zhou", lang="zh")
     console_shots(page, "queue-zh")
-    page.click(f'a[data-ref-link="{refs[0]}"]')
+    press(page, page.locator(f'a[data-ref-link="{refs[0]}"]'))
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     console_shots(page, "request-received-zh")
     page.select_option("#verify_identity-method", "id_document")
-    page.locator('button[data-action="verify_identity"]').click()
-    page.locator('button[data-action="accept"]').click()
+    press(page, page.locator('button[data-action="verify_identity"]'))
+    press(page, page.locator('button[data-action="accept"]'))
     page.fill("#request_info-message", "请提供注册手机号。")
-    page.locator('button[data-action="request_info"]').click()
+    press(page, page.locator('button[data-action="request_info"]'))
     assert status_of(page) == "awaiting_requester"
     console_shots(page, "request-awaiting-zh")
 
-    page.click("a.brand")
+    press(page, page.locator("a.brand"))
     for ref in refs[1:]:
         page.check(f'input[name="ref"][value="{ref}"]')
     page.select_option("#b-basis", "abuse")
     page.fill("#b-reason", "重复提交的相同请求。")
-    page.locator('button[data-action="bulk-refuse"]').click()
+    press(page, page.locator('button[data-action="bulk-refuse"]'))
     assert sorted(page.locator("[data-result=done] a").all_inner_texts()) == sorted(refs[1:])
     console_shots(page, "bulk-refuse-zh")
 
@@ -89,8 +95,8 @@ def test_actions_are_keyboard_reachable(console_page, submit):
     page.focus("#verify_identity-method")
     page.keyboard.press("ArrowDown")
     page.focus('button[data-action="verify_identity"]')
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.locator("[data-identity]").get_attribute("data-identity") == "verified"
 
 

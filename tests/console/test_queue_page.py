@@ -160,7 +160,9 @@ def test_every_input_has_a_label(console_client, submit):
         while parent is not None:
             inside_label = inside_label or parent.tag == "label"
             parent = parent.parent
-        assert field.get("id") in labelled or field.get("aria-label") or inside_label, field.attrs
+        by = field.get("aria-labelledby")
+        named_by = bool(by) and bool(page.by_id(by).text())
+        assert field.get("id") in labelled or named_by or inside_label, field.attrs
 
 
 def test_the_queue_needs_a_signed_in_member(client):

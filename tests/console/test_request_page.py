@@ -269,3 +269,23 @@ def test_every_action_field_has_a_label(console_client, submit):
         if field.get("type") == "hidden":
             continue
         assert field.get("id") in labelled, field.attrs
+
+
+def test_files_of_the_staff_detail_are_listed(console_client, submit, client, auth):
+    from tests.files.conftest import PDF, upload
+
+    ref = submit()["reference"]
+    resp = upload(
+        client,
+        f"/api/v1/requests/{ref}/files",
+        PDF,
+        "export.pdf",
+        auth("agent", "api-agent"),
+        audience="internal",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    page = page_of(console_client("agent").get(f"/console/requests/{ref}"))
+    files = page.find("ul", data_files=True).find_all("li")
+    assert len(files) == 1 and "export.pdf" in files[0].text()
+    masked = page_of(console_client("auditor").get(f"/console/requests/{ref}"))
+    assert "export.pdf" not in masked.find("ul", data_files=True).text()
