@@ -148,7 +148,7 @@ def queue():
             queries.refuse_pii_filters(args, masked=masked)
             items, cursor = queries.list_requests(args, now, columns=ROW_COLUMNS)
         except DomainError as exc:
-            message, status = exc.detail, exc.status
+            message, status = words.refusal(exc), exc.status
     bulk = member.role in roles.SUPERVISORS
     # Types and statuses are both codes of lifecycle (distinct names): one table.
     names = {t: words.type_label(t) for t in lc.TYPES}
@@ -184,7 +184,7 @@ def _bulk_one(op: str, reference: str, form: dict[str, str], member: Staff) -> s
             fields = {"legal_basis": form["legal_basis"], "reason": form["reason"]}
             service.transition(reference, "refuse", fields, member)
     except DomainError as exc:
-        return exc.detail
+        return words.refusal(exc)
     return None
 
 

@@ -349,7 +349,7 @@ def request_page(reference: str):
         return render_page(
             reference,
             status=exc.status,
-            problem=exc.detail,
+            problem=words.refusal(exc),
             failed_action=action,
             errors=exc.errors or {},
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from pirights.errors import DomainError
+from pirights.intake_form.locale import page_language
 from pirights.intake_form.texts import LEGAL_BASIS_TEXTS, TYPE_TEXTS
 
 STATUS_LABELS = {
@@ -87,3 +89,25 @@ def label(table: dict, code: str | None) -> str:
     if code is None:
         return ""
     return str(table.get(code, code))
+
+
+# Chinese pages say the services' most common refusals in Chinese; English pages show the
+# service's own sentence, which names the statuses and fields involved.
+REFUSAL_TEXTS = {
+    "wrong-status": _l("This action is not possible in the request's current status."),
+    "identity-unverified": _l("Verify the requester's identity before accepting."),
+    "request-closed": _l("The request is closed; reopen it first."),
+    "measure-required": _l("Record a measure against the content before completing."),
+    "tasks-outstanding": _l("Not every system holding the data has answered yet."),
+    "not-upheld": _l("Remediation follows an upheld complaint; complete it first."),
+    "already-remediated": _l("Remediation of this complaint is already recorded."),
+    "forbidden": _l("Your role may not do this."),
+    "invalid": _l("Some fields need attention; see below."),
+}
+
+
+def refusal(exc: DomainError) -> str:
+    """A service's refusal as the page says it."""
+    if page_language() == "zh" and exc.slug in REFUSAL_TEXTS:
+        return str(REFUSAL_TEXTS[exc.slug])
+    return exc.detail

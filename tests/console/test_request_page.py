@@ -289,3 +289,12 @@ def test_files_of_the_staff_detail_are_listed(console_client, submit, client, au
     assert len(files) == 1 and "export.pdf" in files[0].text()
     masked = page_of(console_client("auditor").get(f"/console/requests/{ref}"))
     assert "export.pdf" not in masked.find("ul", data_files=True).text()
+
+
+def test_refusals_read_in_chinese_on_chinese_pages(console_client, submit):
+    ref = submit()["reference"]
+    agent = console_client("agent")
+    agent.set_cookie("lang", "zh")
+    resp = act(agent, ref, "accept")  # identity not verified
+    assert resp.status_code == 409
+    assert page_of(resp).find(None, data_problem=True).text() == "受理前请先核验申请人身份。"
