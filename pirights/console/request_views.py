@@ -22,6 +22,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit_api import events_of
 from pirights.complaints import service as complaints
+from pirights.complaints.blocklist import BLOCKING_TYPES
 from pirights.complaints.schemas import MeasureInSchema, RemediationInSchema
 from pirights.complaints.service import MEASURE_KINDS
 from pirights.console import words
@@ -51,7 +52,7 @@ FORM_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": (),
     "request_info": ("message",),
     "resume": (),
-    "complete": ("resolution", "result", "reason"),
+    "complete": ("resolution", "result", "reason", "blocklist_terms"),
     "refuse": ("legal_basis", "reason"),
     "withdraw": ("reason",),
     "reopen": ("reason",),
@@ -137,6 +138,9 @@ def _fields(action: str) -> dict[str, Any]:
         value = request.form.get(name, "")
         if value.strip():
             out[name] = value
+    if "blocklist_terms" in out:  # one term a line, as the API's list
+        terms = [t.strip() for t in out["blocklist_terms"].splitlines() if t.strip()]
+        out["blocklist_terms"] = terms
     if action == "extend" and "days" in out:
         days = out["days"].strip()
         out["days"] = int(days) if days.isascii() and days.isdigit() and len(days) < 6 else days
@@ -303,6 +307,7 @@ def render_page(
             measure_kinds=MEASURE_KINDS,
             assignees=assignable() if member.role in roles.SUPERVISORS else [member.name],
             verify_first=req.status == lc.RECEIVED and not req.identity_verified,
+            can_block=req.type in BLOCKING_TYPES,
         ),
         status,
     )

@@ -298,3 +298,23 @@ def test_refusals_read_in_chinese_on_chinese_pages(console_client, submit):
     resp = act(agent, ref, "accept")  # identity not verified
     assert resp.status_code == 409
     assert page_of(resp).find(None, data_problem=True).text() == "受理前请先核验申请人身份。"
+
+
+def test_completing_a_block_request_can_block_its_subject(console_client, submit, client, auth):
+    ref = submit(type="block")["reference"]
+    sup = console_client("supervisor")
+    assert act(sup, ref, "verify_identity", method="account_login").status_code == 303
+    assert act(sup, ref, "accept").status_code == 303
+    page = page_of(sup.get(f"/console/requests/{ref}"))
+    assert page.by_id("complete-blocklist_terms")
+    resp = act(sup, ref, "complete", resolution="Blocked.", blocklist_terms="张三\n\n Zhang San \n")
+    assert resp.status_code == 303
+    entries = client.get("/api/v1/blocklist", headers=auth("supervisor", "api-sup")).get_json()
+    assert [(e["terms"], e["request_ref"]) for e in entries["items"]] == [
+        (["张三", "Zhang San"], ref)
+    ]
+    other = submit()["reference"]  # a delete request cannot block anyone: no such field
+    agent = console_client("agent")
+    assert not page_of(agent.get(f"/console/requests/{other}")).find_all(
+        "textarea", name="blocklist_terms"
+    )
