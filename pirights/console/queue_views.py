@@ -72,8 +72,7 @@ def list_args(member: Staff) -> tuple[dict[str, Any], dict[str, list[str]], dict
     try:
         return LIST_ARGS.load(raw), {}, shown
     except ValidationError as exc:
-        errors = {k: [str(m) for m in v] for k, v in exc.normalized_messages().items()}
-        return {}, errors, shown
+        return {}, words.field_errors(exc.normalized_messages()), shown
 
 
 def local_day(req: Request, moment: datetime) -> str:

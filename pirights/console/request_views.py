@@ -297,7 +297,7 @@ def render_page(
             actions=actions,
             problem=problem,
             failed_action=failed_action,
-            errors=errors or {},
+            errors=words.field_errors(errors or {}),
             form=request.form if request.method == "POST" else {},
             words=words,
             plain=str,
@@ -328,7 +328,7 @@ def request_page(reference: str):
     try:
         perform(reference, action, member)
     except ValidationError as exc:
-        errors = {k: [str(m) for m in v] for k, v in exc.normalized_messages().items()}
+        errors = exc.normalized_messages()
         return render_page(
             reference,
             status=422,

@@ -8,6 +8,8 @@ each button) is shared with other msgids, e.g. the type "Complete" (补充) is n
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
@@ -111,3 +113,23 @@ def refusal(exc: DomainError) -> str:
     if page_language() == "zh" and exc.slug in REFUSAL_TEXTS:
         return str(REFUSAL_TEXTS[exc.slug])
     return exc.detail
+
+
+FIELD_PROBLEM = _l("Required here, or not a valid value.")
+
+
+def field_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
+    """Per-field messages as the page shows them: the schemas' and services' English on
+    English pages, one sentence in the page's language otherwise (their texts are English)."""
+    out = {}
+    for name, messages in errors.items():
+        if isinstance(messages, dict):  # marshmallow nests some errors; flatten them
+            messages = [
+                m for ms in messages.values() for m in (ms if isinstance(ms, list) else [ms])
+            ]
+        elif not isinstance(messages, list):
+            messages = [messages]
+        out[name] = [str(m) for m in messages]
+        if page_language() != "en":
+            out[name] = [str(FIELD_PROBLEM)]
+    return out

@@ -107,3 +107,19 @@ def test_readable_at_1024_px(console_page, submit):
     assert width <= 1024
     page.goto(page.url.split("/console/")[0] + "/console/?open=")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+
+
+def test_auditor_and_a_refusal_on_screen(console_page, console_shots, submit):
+    ref = submit()["reference"]
+    page = console_page("auditor", lang="en", path=f"/console/requests/{ref}")
+    assert page.locator("[data-field=email]").inner_text() == "z*@example.cn"
+    assert page.locator("button[data-action]").count() == 0
+    console_shots(page, "request-auditor-en")
+    agent = console_page("agent", name="ann", lang="zh", path=f"/console/requests/{ref}")
+    agent.fill("#refuse-reason", "缺少法律依据的拒绝")
+    agent.evaluate("document.getElementById('refuse-legal_basis').removeAttribute('required')")
+    press(agent, agent.locator('button[data-action="refuse"]'))
+    assert agent.locator("[data-problem]").count() == 1
+    assert agent.locator("#refuse-legal_basis-error").inner_text() == "此项必填，或所填的值无效。"
+    assert agent.locator("[data-status]").first.get_attribute("data-status") == "received"
+    console_shots(agent, "request-refusal-needs-basis-zh")
