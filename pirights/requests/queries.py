@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import not_, select, tuple_
+from sqlalchemy import bindparam, not_, select, tuple_
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from pirights.deadlines.runtime import book
@@ -114,9 +114,9 @@ def list_requests(
     if "status" in args:
         q = q.where(Request.status == args["status"])
     if "open" in args:
-        q = q.where(
-            Request.status.in_(lc.OPEN) if args["open"] else Request.status.in_(sorted(lc.TERMINAL))
-        )
+        # Literal values, so that PostgreSQL sees the predicate of ix_requests_open_due.
+        statuses = list(lc.OPEN) if args["open"] else sorted(lc.TERMINAL)
+        q = q.where(Request.status.in_(bindparam("statuses", statuses, literal_execute=True)))
     if "type" in args:
         q = q.where(Request.type == args["type"])
     if "overdue" in args:
