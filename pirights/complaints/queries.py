@@ -79,12 +79,13 @@ class Deadlines:
 
 
 def _pending(kind: str):
-    """(due column, condition) of the open deadlines of `kind` (measure or remediation)."""
+    """(due column, condition on the track and its request) of the open deadlines of
+    `kind` (measure or remediation); a refused or withdrawn complaint owes no measure."""
     if kind == "measure":
-        alive = ComplaintTrack.request_id.in_(
-            select(Request.id).where(not_(Request.status.in_((lc.REFUSED, lc.WITHDRAWN))))
+        return ComplaintTrack.measure_due_at, and_(
+            ComplaintTrack.first_measure_at.is_(None),
+            Request.status.not_in((lc.REFUSED, lc.WITHDRAWN)),
         )
-        return ComplaintTrack.measure_due_at, and_(ComplaintTrack.first_measure_at.is_(None), alive)
     return ComplaintTrack.remediation_due_at, and_(
         ComplaintTrack.remediation_due_at.is_not(None), ComplaintTrack.remediated_at.is_(None)
     )
@@ -95,19 +96,22 @@ def open_deadlines(kind: str, now: datetime, nearest: int = 10) -> Deadlines:
     count, the overdue count, and the `nearest` soonest due (overdue ones first), for the
     dashboard. Answered from the tracks' (done_at, due_at) indexes."""
     due, pending = _pending(kind)
+    tracks = select(ComplaintTrack.request_id, due.label("due")).select_from(ComplaintTrack)
+    if kind == "measure":  # its condition reads the request's status
+        tracks = tracks.join(Request, Request.id == ComplaintTrack.request_id)
+    tracks = tracks.where(pending)
+    open_ = tracks.subquery()
     total, late = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((due < now, 1), else_=0)), 0))
-        .select_from(ComplaintTrack)
-        .where(pending)
+        select(func.count(), func.coalesce(func.sum(case((open_.c.due < now, 1), else_=0)), 0))
     ).one()
+    # The nearest are picked from the tracks alone (an ordered scan of the due index that
+    # stops after `nearest`), then named: joined first, all open ones would be read.
+    first = tracks.order_by(due, ComplaintTrack.request_id).limit(nearest).subquery()
     rows = db.session.execute(
-        select(Request.reference, due, Staff.name)
-        .select_from(ComplaintTrack)
-        .join(Request, Request.id == ComplaintTrack.request_id)
+        select(Request.reference, first.c.due, Staff.name)
+        .join_from(first, Request, Request.id == first.c.request_id)
         .outerjoin(Staff, Staff.id == Request.assignee_id)
-        .where(pending)
-        .order_by(due, Request.reference)
-        .limit(nearest)
+        .order_by(first.c.due, first.c.request_id)
     ).all()
     return Deadlines(
         open=total,

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
-from pirights.audit import export, service, signing, verify
+from pirights.audit import export, service, signing, standalone, verify
 from pirights.audit.signing import Ed25519PrivateKey
 
 PUBLIC_KEY_NAME = "audit-signing.pub"
@@ -107,7 +108,7 @@ def _unpack(archive_path: Path, into: Path) -> dict[str, Path]:
         with zipfile.ZipFile(archive_path) as archive:
             members = [i for i in archive.infolist() if not i.is_dir()]
             if sum(i.file_size for i in members) > UNPACKED_LIMIT:
-                raise UploadRefused("The ZIP unpacks to more than 4 GiB.")
+                raise UploadRefused(_("The ZIP unpacks to more than 4 GiB."))
             for info in members:
                 base = PurePosixPath(info.filename).name
                 if not base or base in found:
@@ -117,7 +118,7 @@ def _unpack(archive_path: Path, into: Path) -> dict[str, Path]:
                     shutil.copyfileobj(src, dst, COPY_CHUNK)
                 found[base] = target
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise UploadRefused(f"The ZIP cannot be read: {exc}") from None
+        raise UploadRefused(_("The ZIP cannot be read: %(why)s", why=exc)) from None
     return found
 
 
@@ -125,7 +126,7 @@ def _pick_export(members: dict[str, Path]) -> tuple[str, Path]:
     """The one export (.jsonl or .csv) in an unpacked ZIP."""
     exports = [n for n in members if n.endswith((".jsonl", ".csv"))]
     if len(exports) != 1:
-        raise UploadRefused("The ZIP must hold exactly one export file (.jsonl or .csv).")
+        raise UploadRefused(_("The ZIP must hold exactly one export file (.jsonl or .csv)."))
     return exports[0], members[exports[0]]
 
 
@@ -160,17 +161,25 @@ def verify_upload(
             manifest_path = folder / "manifest.json"
             _save(manifest, manifest_path)
         try:
+            standalone.detect_format(path)
+        except (ValueError, UnicodeDecodeError):
+            raise UploadRefused(
+                _("%(name)s is neither a JSONL nor a CSV audit export.", name=file_name)
+            ) from None
+        try:
             if manifest_path is None:
                 return Outcome(verify.verify_file(path), file_name)
             if key is None:
                 raise UploadRefused(
-                    "A manifest needs a public key to check its signature: give one, or "
-                    "configure this server's signing key."
+                    _(
+                        "A manifest needs a public key to check its signature: give one, "
+                        "or configure this server's signing key."
+                    )
                 )
             verdict = verify.verify_signed_file(path, manifest_path, key)
             return Outcome(verdict, file_name, True, key_from_archive)
         except UnicodeDecodeError:
-            raise UploadRefused("The file is not UTF-8 text.") from None
+            raise UploadRefused(_("The file is not UTF-8 text.")) from None
         except ValueError as exc:
             if isinstance(exc, UploadRefused):
                 raise

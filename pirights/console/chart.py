@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 720, 250
+WIDTH, HEIGHT = 940, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 44
 GRID = (0, 25, 50, 75, 100)
 BAR_SHARE = 0.7  # of a week's slot; the rest is the gap between bars
-BAR, BAR_LOW, EMPTY, INK, RULE = "#2f6690", "#b5443c", "#8a8a8a", "#333333", "#d0d0d0"
+BAR, TRACK, EMPTY, INK, RULE = "#2f6690", "#dce8f2", "#8a8a8a", "#333333", "#d0d0d0"
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,6 @@ class Bar:
     label: str
     tooltip: str
     share: float | None
-    low: bool = False  # drawn in the warning colour (e.g. below the target)
 
 
 def _num(value: float) -> str:
@@ -44,8 +43,9 @@ def bar_chart(
 ) -> Markup:
     """The SVG element for `bars` (left to right) of shares between 0 and 1.
 
-    A bar without a share (nothing to measure that week) is a short grey dash on the
-    axis, so a missing week is not mistaken for 0 %. Shares outside 0..1 are clamped.
+    Each bar with a share stands on a pale full-height track, so a 0 % week reads as an
+    empty track; a bar without a share (nothing to measure that week) is a short grey dash
+    on the axis instead. Shares outside 0..1 are clamped.
     """
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     base = TOP + plot_h
@@ -73,15 +73,17 @@ def bar_chart(
         tip = f"<title>{escape(bar.tooltip)}</title>"
         if bar.share is None:
             parts.append(
-                f'<rect x="{_num(x)}" y="{_num(base - 3)}" width="{_num(width)}" height="3" '
-                f'fill="{EMPTY}">{tip}</rect>'
+                f'<rect class="empty" x="{_num(x)}" y="{_num(base - 3)}" width="{_num(width)}" '
+                f'height="3" fill="{EMPTY}">{tip}</rect>'
             )
         else:
             share = min(max(bar.share, 0.0), 1.0)
             height = max(plot_h * share, 1.0)  # a 0 % week still shows a sliver
             parts.append(
-                f'<rect x="{_num(x)}" y="{_num(base - height)}" width="{_num(width)}" '
-                f'height="{_num(height)}" fill="{BAR_LOW if bar.low else BAR}">{tip}</rect>'
+                f'<g><rect class="track" x="{_num(x)}" y="{TOP}" width="{_num(width)}" '
+                f'height="{plot_h}" fill="{TRACK}"/><rect class="bar" x="{_num(x)}" '
+                f'y="{_num(base - height)}" width="{_num(width)}" height="{_num(height)}" '
+                f'fill="{BAR}"/>{tip}</g>'
             )
         if bar.label:
             centre = _num(LEFT + slot * n + slot / 2)
