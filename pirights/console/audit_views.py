@@ -41,6 +41,39 @@ FIELD_MESSAGES = {
 }
 
 
+# The verifier's reasons (pirights.audit.verify, standalone), said in the page language; a
+# reason not listed here (a malformed line's) is shown as the verifier wrote it.
+REASONS = {
+    "hash chain broken": _l(
+        "a hash does not match: this event, or one before it, was changed, removed or inserted"
+    ),
+    "the chain does not start at seq 1": _l("the chain does not start at seq 1"),
+    "events missing before the head": _l("events are missing before the newest one"),
+    "the head does not match the last event": _l(
+        "the newest event does not match the head the database recorded"
+    ),
+    "the manifest's signature is not valid for this key": _l(
+        "the manifest's signature is not valid for this key"
+    ),
+    "the file's SHA-256 differs from the manifest": _l(
+        "the file's SHA-256 differs from the manifest"
+    ),
+    "the seq range differs from the manifest": _l("the seq range differs from the manifest"),
+    "the last hash differs from the manifest": _l("the last hash differs from the manifest"),
+    "the file's format differs from the manifest": _l(
+        "the file's format differs from the manifest"
+    ),
+    "the first prev_hash differs from the manifest": _l(
+        "the first prev_hash differs from the manifest"
+    ),
+}
+
+
+def _reasons(why: str) -> list[tuple[str, bool]]:
+    """The verifier's `why` (parts joined by "; ") as (text, translated) pairs."""
+    return [(str(REASONS[p]), True) if p in REASONS else (p, False) for p in why.split("; ") if p]
+
+
 def _has_key() -> bool:
     """True when this deployment has a signing key configured (it may still be unusable)."""
     return bool(current_app.config["PIRIGHTS"].audit_signing_key.strip())
@@ -109,7 +142,7 @@ def _verdict(outcome_or_verdict, **extra: Any) -> dict[str, Any]:
         "ok": verdict.ok,
         "events": verdict.events,
         "first_bad_seq": verdict.first_bad_seq,
-        "why": verdict.why,
+        "why": _reasons(verdict.why),
         "pending": verdict.pending,
         **extra,
     }

@@ -109,14 +109,24 @@ def blocklist_add():
     return redirect(url_for("console.blocklist_page"), 303)
 
 
-@bp.post(f"/blocklist/<int(min=1, max={MAX_ROW_ID}):entry_id>/remove")
+# One rule for asking (GET) and removing (POST): with a rule per method, werkzeug answers an
+# id beyond the bound with 405 instead of 404.
+@bp.route(f"/blocklist/<int(min=1, max={MAX_ROW_ID}):entry_id>/remove", methods=["GET", "POST"])
 @console_view(*EDITORS)
 def blocklist_remove(entry_id: int):
-    """Remove an entry through the blocklist service."""
+    """GET: ask before removing (the generation service may then name the person again);
+    POST: remove the entry through the blocklist service."""
+    gone = _("Entry %(id)d is not on the blocklist (any more).", id=entry_id)
+    if request.method == "GET":
+        _version, items = blocklist.active()
+        entry = next((item for item in items if item["id"] == entry_id), None)
+        if entry is None:
+            return _page(404, notice=gone)
+        entry["created"] = shown(datetime.fromisoformat(entry["created_at"]))
+        return render_template("console/blocklist_remove.html", entry=entry)
     try:
         blocklist.remove(entry_id, g.member)
     except NotFound:
-        message = _("Entry %(id)d is not on the blocklist (any more).", id=entry_id)
-        return _page(404, notice=message)
+        return _page(404, notice=gone)
     flash(_("Entry %(id)d removed.", id=entry_id), "success")
     return redirect(url_for("console.blocklist_page"), 303)

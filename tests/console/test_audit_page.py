@@ -174,6 +174,7 @@ def test_a_tampered_upload_names_the_first_bad_event(client, auth, console_clien
     verdict = page_of(resp).find("section", data_verdict=True)
     assert verdict.get("data-verdict") == "broken"
     assert "seq 2" in verdict.text()
+    assert "was changed, removed or inserted" in verdict.text()
 
 
 @pytest.mark.parametrize(
@@ -214,4 +215,4 @@ def test_posts_need_the_csrf_token(console_client):
 def test_chinese_page(console_client):
     page = page_of(console_client("auditor").get(URL + "?lang=zh"))
     assert page.find("h1").text() == "审计日志"
-    assert page.find("form", data_form="verify-chain").find("button").text() == "校验已存储的日志"
+    assert page.find("form", data_form="verify-chain").find("button").text() == "验证已存储的日志"

@@ -54,6 +54,7 @@ def test_roles_as_the_blocklist_api(console_client, role, status, block_ref):
     assert client.get(URL).status_code == status
     form = {"terms": "张三", "request_ref": block_ref, "reason": "Upheld."}
     assert post(client, URL, form).status_code == (303 if status == 200 else 403)
+    assert client.get(URL + "/1/remove").status_code == status
     assert post(client, URL + "/1/remove").status_code == (303 if status == 200 else 403)
 
 
@@ -77,6 +78,16 @@ def test_add_and_remove_write_the_apis_events(client, auth, events, console_clie
     assert added[0]["data"] == {"entry_id": 1, "terms": 2, "version": 1}
     assert "张三" not in json.dumps(added, ensure_ascii=False)
 
+    # "Remove" asks first, naming what goes.
+    link = row.find("a", class_="button secondary small")
+    assert link.get("href") == URL + "/1/remove" and link.get("aria-label") == "Remove entry 1"
+    confirm = page_of(console.get(URL + "/1/remove"))
+    assert [li.text() for li in confirm.find("dl", data_entry="1").find_all("li")] == [
+        "张三",
+        "Zhang San",
+    ]
+    assert confirm.find("form", data_form="remove-entry").get("action") == URL + "/1/remove"
+    assert entries(client, service) != []  # asking removed nothing
     resp = post(console, URL + "/1/remove")
     assert resp.status_code == 303
     page = page_of(console.get(URL))
@@ -94,6 +105,9 @@ def test_removing_twice_says_so(console_client, block_ref):
     again = post(console, URL + "/1/remove")
     assert again.status_code == 404
     assert "Entry 1 is not on the blocklist" in page_of(again).find("div", data_notice=True).text()
+    asked = console.get(URL + "/1/remove")
+    assert asked.status_code == 404
+    assert "Entry 1 is not on the blocklist" in page_of(asked).find("div", data_notice=True).text()
 
 
 def test_unknown_ids_are_plain_404(console_client):

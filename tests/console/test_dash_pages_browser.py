@@ -121,11 +121,15 @@ def test_blocklist_add_and_remove(console_page, console_shots, history, lang):
     row = page.locator("tr[data-entry]")
     assert row.count() == 1 and "Zhang San" in row.inner_text()
     console_shots(page, f"blocklist-added-{lang}")
-    # Remove with the keyboard: the button is reachable and labelled by its entry.
-    button = row.locator("button")
-    button.focus()
+    # Remove with the keyboard: the link is reachable and labelled by its entry; the page
+    # it opens asks before anything is removed.
+    row.locator("a.button").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    assert page.locator("dl[data-entry]").is_visible()
+    console_shots(page, f"blocklist-confirm-{lang}")
+    with page.expect_navigation():
+        page.locator("form[data-form=remove-entry] button").click()
     assert page.locator("tr[data-entry]").count() == 0
     assert page.locator(".flash-success").is_visible()
     console_shots(page, f"blocklist-removed-{lang}")
