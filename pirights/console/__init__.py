@@ -28,7 +28,7 @@ def view_modules() -> list[str]:
 def init_app(app: Flask) -> None:
     """Register the console's blueprint and its catalogs (after intake_form: Babel, CSRF)."""
     from pirights.console import oidc_views, settings
-    from pirights.console.blueprint import bp
+    from pirights.console.blueprint import bp, security_headers, unrouted
 
     for name in view_modules():
         importlib.import_module(f"{__name__}.{name}")
@@ -40,3 +40,6 @@ def init_app(app: Flask) -> None:
     app.extensions["pirights_console"] = settings.load(app.config["PIRIGHTS"].raw)
     oidc_views.register(app, app.extensions["pirights_console"])
     app.register_blueprint(bp)
+    app.after_request(security_headers)
+    for code in (404, 405):
+        app.register_error_handler(code, unrouted)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -60,10 +60,37 @@ def check_csrf() -> None:
         csrf.protect()
 
 
-@bp.after_request
+# app.extensions key: a callable giving origins that console forms may also post (or be
+# redirected) to, e.g. the single sign-on provider's (oidc_views.register).
+FORM_ACTION_SOURCES = "pirights_console_form_action"
+
+
+def content_security_policy() -> str:
+    """The form's strict policy, with the single sign-on provider as a form target if on.
+
+    `form-action` also governs where a form's post may be redirected, and starting single
+    sign-on is a post answered by a redirect to the provider.
+    """
+    sources = current_app.extensions.get(FORM_ACTION_SOURCES)
+    if sources is None:
+        return CSP
+    return CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *sources()]))
+
+
+def in_console() -> bool:
+    """Whether this request's path is the console's (matched by a route or not)."""
+    return request.path == ROOT.rstrip("/") or request.path.startswith(ROOT)
+
+
 def security_headers(response: Response) -> Response:
-    """The public pages' strict CSP and headers on every console answer (§8.3)."""
-    response.headers["Content-Security-Policy"] = CSP
+    """The public pages' strict CSP and headers on every console answer (§8.3).
+
+    Registered on the app (init_app), not the blueprint, so a console address that
+    matches no route gets them too.
+    """
+    if not in_console():
+        return response
+    response.headers["Content-Security-Policy"] = content_security_policy()
     response.headers["X-Content-Type-Options"] = "nosniff"
     # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check also requires a Referer
     # of this origin (WTF_CSRF_SSL_STRICT), and other sites still get none.
@@ -166,3 +193,26 @@ def domain_error(error: DomainError):
 def http_error(error: HTTPException):
     """Werkzeug's errors inside the console (405, 413, an abort) as pages."""
     return error_page(error.code or 500, error.description or error.name, error.name)
+
+
+def unrouted(error: HTTPException):
+    """A console address no route matched (404, 405): a page, elsewhere problem+json.
+
+    Routing fails before any blueprint is chosen, so neither the blueprint's handlers nor
+    its context processor apply; this app-wide handler for those codes gives the page
+    the same context.
+    """
+    from pirights.errors import handle_http_exception
+
+    if not in_console():
+        return handle_http_exception(error)
+    page = render_template(
+        "console/error.html",
+        **page_helpers(),
+        status=error.code,
+        title=_("Not found") if error.code == 404 else _("Not allowed"),
+        message=_("There is nothing at this address.")
+        if error.code == 404
+        else _("This address does not accept that method."),
+    )
+    return page, error.code

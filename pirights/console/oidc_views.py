@@ -10,6 +10,7 @@ audience, expiry, nonce). The identity then has to be an existing active staff m
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 
 from pirights.console import session as console_session
 from pirights.console.auth_views import login_page
-from pirights.console.blueprint import bp
+from pirights.console.blueprint import FORM_ACTION_SOURCES, bp
 from pirights.console.settings import ConsoleSettings
 from pirights.errors import TooManyRequests
 from pirights.staff import signin
@@ -50,6 +51,25 @@ def register(app: Flask, settings: ConsoleSettings) -> None:
         client_kwargs=client_kwargs,
     )
     app.extensions[EXTENSION] = oauth
+    app.extensions[FORM_ACTION_SOURCES] = lambda: provider_origins(settings.oidc_issuer)
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of a URL, or None."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def provider_origins(issuer: str) -> list[str]:
+    """Where starting single sign-on redirects: the issuer's origin, and its authorization
+    endpoint's once the provider's metadata has been read (it may be elsewhere)."""
+    origins = [_origin(issuer)]
+    oauth = current_app.extensions.get(EXTENSION)
+    if oauth is not None:
+        endpoint = oauth.create_client(CLIENT).server_metadata.get("authorization_endpoint")
+        if isinstance(endpoint, str):
+            origins.append(_origin(endpoint))
+    return sorted({o for o in origins if o})
 
 
 def _client():

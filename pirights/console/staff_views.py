@@ -47,7 +47,9 @@ def _page(status: int = 200, **context: Any):
 
 def _member_or_404(name: str) -> Staff:
     """The member named in the URL, or a 404 page."""
-    member = db.session.scalar(select(Staff).where(Staff.name == name))
+    member = None
+    if service.NAME_RE.match(name):  # nothing else can be a name (nor reach the database)
+        member = db.session.scalar(select(Staff).where(Staff.name == name))
     if member is None:
         raise NotFound(_("There is no staff member named %(name)s.", name=name))
     return member

@@ -19,6 +19,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.audit.sequencer import format_at
+from pirights.crypto import cipher
 from pirights.errors import TooManyRequests, Unauthorized
 from pirights.extensions import db
 from pirights.staff import passwords, throttle
@@ -70,12 +71,17 @@ def sign_in(name: str, password: str, client: str) -> Staff:
             member = s.scalar(select(Staff).where(Staff.name == name).with_for_update())
         if member is not None and member.role == SERVICE:
             member = None
+        name_key = cipher().blind_index("staff-name:" + name.casefold())[:32]
+        stranger_lock = tracker.name_locked_for(name_key) if member is None else None
         if member is not None and member.locked_until and member.locked_until > now:
             reason, locked_until = "locked", member.locked_until
+        elif stranger_lock is not None:
+            reason, locked_until = "locked", now + timedelta(seconds=stranger_lock)
         else:
             matches = passwords.verify(member.password_hash if member else None, password)
             if member is None:
                 reason = "unknown_name"
+                locked_until = _strike_stranger(s, tracker, name_key, now, client)
             elif not member.active:
                 reason = "inactive_staff"
             elif member.password_hash is None:
@@ -93,6 +99,35 @@ def sign_in(name: str, password: str, client: str) -> Staff:
             locked_until=locked_until,
         )
     raise SignInRefused("Wrong name or password.")
+
+
+def _strike_stranger(
+    s, tracker: throttle.AuthFailures, name_key: str, now: datetime, client: str
+) -> datetime | None:
+    """Count a failure for a name that is no member's, and lock it like a member's.
+
+    Otherwise five wrong passwords would tell whether a name exists: a member's name
+    locks, a stranger's would not. The trail gets a keyed hash of the name (it may be
+    anything a person typed), never the name.
+    """
+    seconds = int(LOCK_FOR.total_seconds())
+    if tracker.strike(name_key, LOCK_AFTER, seconds) is None:
+        return None
+    until = now + LOCK_FOR
+    record(
+        s,
+        actor="system",
+        action=actions.AUTH_DENIED,
+        data={
+            "reason": "locked_out",
+            "route": ROUTE,
+            "name": name_key[:16],
+            "failures": LOCK_AFTER,
+            "locked_until": format_at(until),
+            "client": client_key(client),
+        },
+    )
+    return until
 
 
 def _count_failure(s, member: Staff, now: datetime, client: str) -> datetime | None:

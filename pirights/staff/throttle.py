@@ -75,6 +75,35 @@ class AuthFailures:
             log.warning("rate-limit storage unavailable", exc_info=True)
             return 1
 
+    def name_locked_for(self, key: str) -> float | None:
+        """Seconds left of the lock on a name kept here (see strike), or None."""
+        lock_key = f"pirights/{NAMESPACE}/name-lock/{key}"
+        try:
+            if self._storage.get(lock_key) <= 0:
+                return None
+            return max(1.0, self._storage.get_expiry(lock_key) - time.time())
+        except Exception:
+            log.warning("rate-limit storage unavailable", exc_info=True)
+            return None
+
+    def strike(self, key: str, limit: int, seconds: int) -> float | None:
+        """Count a failed sign-in for a name kept here; at the `limit`-th within `seconds`,
+        lock it for `seconds` and return them (else None).
+
+        For names that are no member's (members' counts live on their rows), so a name
+        locks after as many failures whether or not it exists.
+        """
+        count_key = f"pirights/{NAMESPACE}/name/{key}"
+        try:
+            if self._storage.incr(count_key, seconds) < limit:
+                return None
+            self._storage.clear(count_key)
+            self._storage.incr(f"pirights/{NAMESPACE}/name-lock/{key}", seconds)
+            return float(seconds)
+        except Exception:
+            log.warning("rate-limit storage unavailable", exc_info=True)
+            return None
+
 
 def failures() -> AuthFailures:
     """This application's tracker, made on first use from its settings."""

@@ -154,3 +154,37 @@ def test_bad_single_sign_on_settings_stop_start_up(console, wrong):
 
     with pytest.raises(ConfigError, match=f"console.{wrong}"):
         load({"console": console})
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_single_sign_on_in_chromium(browser, live_server, make_member, console_shots, lang):
+    """The whole round trip in a browser: our page, the provider's page, back, signed in
+    (the SameSite=Lax session cookie comes back on the provider's top-level redirect)."""
+    make_member("admin", "li.na")
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{live_server}{LOGIN}?lang={lang}&next=/console/staff")
+    console_shots(page, f"sign-in-sso-{lang}")
+    page.locator("form.sso button").click()
+    page.wait_for_load_state()
+    assert page.url.startswith("http://localhost:")  # at the provider
+    page.fill("input[name=sub]", "u-li")
+    page.locator("button[type=submit]", has_text="Authorize").click()
+    page.wait_for_url("**/console/staff")
+    assert page.locator("[data-member]").inner_text() == "li.na"
+    page.goto(f"{live_server}{LOGIN}")
+    page.get_by_role("button", name="Sign out" if lang == "en" else "退出登录").first.click()
+    page.locator("form.sso button").click()
+    page.fill("input[name=sub]", "u-stranger")
+    page.locator("button[type=submit]", has_text="Authorize").click()
+    page.wait_for_load_state()
+    assert page.locator("[data-sign-in-error]").count() == 1
+    console_shots(page, f"sign-in-sso-refused-{lang}")
+    context.close()
+
+
+def test_the_policy_lets_the_sign_in_form_reach_the_provider(client, provider):
+    csp = client.get(LOGIN).headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider}" in csp
+    assert "script-src 'self'" in csp and "unsafe" not in csp

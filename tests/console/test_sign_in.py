@@ -238,3 +238,50 @@ def test_the_public_rate_limit_does_not_count_console_pages(app_overrides, tmp_p
     limited = create_app(overrides, instance_path=str(tmp_path / "limited")).test_client()
     assert all(limited.get(LOGIN).status_code == 200 for _ in range(5))
     assert [limited.get("/").status_code for _ in range(3)][-1] == 429  # the form is counted
+
+
+def test_a_name_nobody_has_locks_like_a_members(app, client):
+    """Five wrong passwords must not tell whether a name exists."""
+    for _ in range(4):
+        assert sign_in(client, "ghost", "wrong password!").status_code == 401
+    resp = sign_in(client, "ghost", "wrong password!")
+    assert resp.status_code == 423
+    assert "15" in page_of(resp).find("div", data_sign_in_error=True).text()
+    assert sign_in(client, "GHOST", "wrong password!").status_code == 423  # same name
+    assert sign_in(client, "other", "wrong password!").status_code == 401
+    locks = [e for e in _events(app, "auth.denied") if _data(e)["reason"] == "locked_out"]
+    assert len(locks) == 1 and "ghost" not in locks[0].data.lower()
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("get", "/console/no-such-page", 404), ("get", "/console/logout", 405)],
+)
+def test_unrouted_console_addresses_are_pages(client, method, path, status):
+    resp = getattr(client, method)(path + "?lang=en")
+    assert resp.status_code == status
+    assert resp.mimetype == "text/html"
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert page_of(resp).find("p", data_status_code=str(status))
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("proxies, secure", [(1, True), (0, False)])
+def test_secure_cookie_behind_a_trusted_tls_proxy(
+    app_overrides, tmp_path, make_member, proxies, secure
+):
+    from pirights import create_app
+
+    overrides = {**app_overrides, "server": {"trusted_proxies": proxies}}
+    proxied = create_app(overrides, instance_path=str(tmp_path / "proxied")).test_client()
+    make_member("agent")
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    token = csrf_token(proxied)
+    resp = proxied.post(
+        LOGIN,
+        data={"name": "agent", "password": PASSWORD, "csrf_token": token},
+        headers={**forwarded, "Referer": "https://localhost/console/login"},
+    )
+    assert resp.status_code == 303
+    assert ("Secure" in resp.headers.getlist("Set-Cookie")[-1]) is secure
