@@ -143,9 +143,15 @@ def test_candidates_come_from_the_partial_index(app, overdue_and_soon):
         )
         conn = db.session.connection()
         if conn.dialect.name == "postgresql":
+            # The question is whether the sweep's condition implies the partial index's
+            # predicate. With a handful of rows the planner may as well take the open-queue
+            # index (ix_requests_open_due), so it is hidden in a savepoint rolled back after.
+            savepoint = conn.begin_nested()
             conn.execute(text("SET LOCAL enable_seqscan = off"))
+            conn.execute(text("DROP INDEX ix_requests_open_due"))
             compiled = q.compile(conn, compile_kwargs={"literal_binds": True})
             plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+            savepoint.rollback()
         else:
             compiled = q.compile(conn, compile_kwargs={"literal_binds": True})
             plan = "\n".join(str(r) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
