@@ -46,7 +46,7 @@ console-messages: install
 	$(BIN)/pybabel extract -F pirights/console/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location \
 	  --sort-output --project pirights -o $(CONSOLE_I18N)/messages.pot .
 	$(BIN)/pybabel update -i $(CONSOLE_I18N)/messages.pot -d $(CONSOLE_I18N) -D messages \
-	  --no-fuzzy-matching -w 100
+	  --no-fuzzy-matching --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d $(CONSOLE_I18N) -D messages --statistics
 
 clean:

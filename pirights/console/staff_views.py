@@ -146,5 +146,6 @@ def staff_revoke(name: str):
     """Revoke a member: no sign-in, no token, no assignment; their sessions end."""
     member = _member_or_404(name)
     tokens = service.revoke_staff(member.name, g.member.actor)
-    flash(_("%(name)s is revoked (%(n)d tokens).", name=member.name, n=tokens), "success")
+    message = _("%(name)s is revoked; API tokens revoked: %(n)d.", name=member.name, n=tokens)
+    flash(message, "success")
     return redirect(url_for("console.staff"), 303)
