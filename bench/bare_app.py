@@ -24,7 +24,9 @@ app = Flask(__name__)
 @cache
 def engine():
     """The worker's engine, made on first use (after gunicorn forks)."""
-    return create_engine(normalise_url(os.environ["PIRIGHTS_DATABASE_URL"]), pool_size=5)
+    # One connection per server thread, as pirights' pool (server.threads).
+    threads = int(os.environ.get("PIRIGHTS_THREADS", "16"))
+    return create_engine(normalise_url(os.environ["PIRIGHTS_DATABASE_URL"]), pool_size=threads)
 
 
 @app.post("/insert")

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,6 +229,9 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
     raise RuntimeError("server did not start")
 
 
+THREADS = 16  # `pirights serve`'s default (server.threads), for both kinds of server
+
+
 def gunicorn_args(workers: int) -> list[str]:
     """The settings `pirights serve` gives gunicorn, for the bare Flask baselines."""
     return [
@@ -240,7 +243,7 @@ def gunicorn_args(workers: int) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        str(THREADS),
         "--timeout",
         "60",
     ]
@@ -253,7 +256,7 @@ def serving(kind: str, url: str, workers: int) -> Iterator[str]:
     port = free_port()
     if kind == "pirights":
         args = [python(), "-m", "pirights", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        args += ["--workers", str(workers)]
+        args += ["--workers", str(workers), "--threads", str(THREADS)]
     else:
         args = [*gunicorn_args(workers), "--bind", f"127.0.0.1:{port}", "bench.bare_app:app"]
     proc = start_server(args, env_for(url), port)
@@ -291,6 +294,36 @@ def load(
     finally:
         os.unlink(fh.name)
     return json.loads(out.stdout)
+
+
+def compare(
+    targets: dict[str, tuple[str, str, dict]],
+    db_url: str,
+    workers: int,
+    seconds: float,
+    body: dict,
+    status: int,
+    warmup: float = 2,
+    rounds: int = 3,
+) -> dict[str, dict]:
+    """Load several servers in alternation, in the same run: `targets` maps a kind of
+    server (see `serving`) to (path, label, headers). All are started first, warmed, then
+    each gets `seconds / rounds` of load in turn, `rounds` times, so a change in the
+    machine's load (other jobs) falls on all alike. Returns, per kind, the summed
+    requests, errors and seconds and the worst round's p99."""
+    with ExitStack() as stack:
+        bases = {kind: stack.enter_context(serving(kind, db_url, workers)) for kind in targets}
+        for kind, (path, _label, headers) in targets.items():
+            load(f"{bases[kind]}{path}", warmup, 16, body, status, headers)
+        totals = {k: {"requests": 0, "errors": 0, "seconds": 0.0, "p99_ms": 0.0} for k in targets}
+        for _ in range(rounds):
+            for kind, (path, _label, headers) in targets.items():
+                got = load(f"{bases[kind]}{path}", seconds / rounds, 16, body, status, headers)
+                total = totals[kind]
+                for key in ("requests", "errors", "seconds"):
+                    total[key] += got[key]
+                total["p99_ms"] = max(total["p99_ms"], got["p99_ms"])
+    return totals
 
 
 def python() -> str:
