@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pirights.staff import token_cache
 from tests.conftest import TEST_KEY
 
 
@@ -49,7 +50,7 @@ def test_db_upgrade_creates_the_sqlite_file(tmp_path):
     assert db.exists()
 
 
-def test_staff_add_prints_token_last_and_revoke(cli_env, app, client, submit, auth):
+def test_staff_add_prints_token_last_and_revoke(cli_env, app, client, submit, auth, clock):
     result = run_cli("staff", "add", "dora", "--role", "supervisor", env=cli_env)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
@@ -65,6 +66,10 @@ def test_staff_add_prints_token_last_and_revoke(cli_env, app, client, submit, au
     assert client.post(assign, json={"assignee": "dora"}, headers=admin).status_code == 200
     revoked = run_cli("staff", "revoke", "dora", env=cli_env)
     assert revoked.returncode == 0 and "1 token" in revoked.stdout
+    # Revoked by another process: this one remembers the token for token_cache.TTL after
+    # it last looked it up (at the first GET, on the frozen clock), then refuses it.
+    assert client.get("/api/v1/requests", headers=headers).status_code == 200
+    clock.set(clock() + token_cache.TTL)
     assert client.get("/api/v1/requests", headers=headers).status_code == 401
     # Revoked means deactivated: no longer someone requests can be given to.
     refused = client.post(assign, json={"assignee": "dora"}, headers=admin)

@@ -39,7 +39,7 @@ def request_id() -> str:
 
 def actor() -> str:
     """Who made the request, in the audit trail's vocabulary (no PII)."""
-    staff = g.get("staff") or g.get("member")  # the API's token, or a console session
+    staff = g.get("staff_identity") or g.get("member")  # the API's token, or a console session
     if staff is not None:
         return staff.actor
     if request.headers.get("X-Tracking-Token"):

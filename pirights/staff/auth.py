@@ -15,7 +15,7 @@ from pirights.errors import Forbidden
 from pirights.extensions import db
 from pirights.staff.models import Staff
 from pirights.staff.roles import ALL_STAFF, WRITERS  # noqa: F401  (their old home)
-from pirights.staff.service import authenticate
+from pirights.staff.service import identify, member_of
 
 
 def requires(*roles: str) -> Callable:
@@ -29,7 +29,7 @@ def requires(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             rule = request.url_rule.rule if request.url_rule else request.path
-            member = authenticate(
+            member = identify(
                 request.headers.get("Authorization"), rule, request.remote_addr or "unknown"
             )
             if member.role not in roles:
@@ -43,7 +43,7 @@ def requires(*roles: str) -> Callable:
                 raise Forbidden(
                     f"The role {member.role!r} may not do this; it needs one of {', '.join(roles)}."
                 )
-            g.staff = member
+            g.staff_identity = member
             return view(*args, **kwargs)
 
         doc = deepcopy(getattr(wrapper, "_apidoc", {}))
@@ -57,5 +57,9 @@ def requires(*roles: str) -> Callable:
 
 
 def current_staff() -> Staff:
-    """The authenticated member of this request."""
-    return g.staff
+    """The authenticated member of this request, as an object of the request's session
+    (made on first use: a view that needs none costs no session)."""
+    member = g.get("staff")
+    if member is None:
+        member = g.staff = member_of(g.staff_identity)
+    return member

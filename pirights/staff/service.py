@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from pirights import clock
 from pirights.audit import actions
@@ -20,7 +20,8 @@ from pirights.crypto import cipher
 from pirights.database import MAX_ROW_ID
 from pirights.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from pirights.extensions import db
-from pirights.staff import passwords, throttle
+from pirights.staff import passwords, throttle, token_cache
+from pirights.staff.identity import Identity
 from pirights.staff.models import Staff, StaffToken
 from pirights.staff.roles import ROLES, SERVICE
 
@@ -113,6 +114,7 @@ def revoke_staff(name: str, actor: str = "system") -> int:
             action=actions.STAFF_REVOKED,
             data={"staff": name, "tokens": len(live), "active": False},
         )
+    token_cache.clear()  # after the commit: at once in this process, within its TTL elsewhere
     return len(live)
 
 
@@ -182,14 +184,22 @@ def revoke_token(name: str, token_id: int, actor: str = "system") -> None:
             action=actions.STAFF_REVOKED,
             data={"staff": name, "tokens": 1, "token_id": token_id},
         )
+    token_cache.clear()  # after the commit: at once in this process, within its TTL elsewhere
 
 
 def authenticate(header: str | None, route: str, client: str = "unknown") -> Staff:
-    """Resolve an `Authorization: Bearer` header to an active member, or raise 401.
+    """Resolve an `Authorization: Bearer` header to an active member, or raise 401 (429)."""
+    return member_of(identify(header, route, client))
+
+
+def identify(header: str | None, route: str, client: str = "unknown") -> Identity:
+    """Resolve an `Authorization: Bearer` header to an active member's identity, or raise
+    401.
 
     A client address that spent its failure budget gets 429 before any lookup. Refusals
     are audited as auth.denied (reason, route, how many, a keyed hash of the address;
-    never the token), at most once a minute per address: see staff/throttle.py.
+    never the token), at most once a minute per address: see staff/throttle.py. A token
+    that authenticated in the last few seconds is answered from memory (token_cache.py).
     """
     tracker = throttle.failures()
     wait = tracker.retry_after(client)
@@ -203,14 +213,17 @@ def authenticate(header: str | None, route: str, client: str = "unknown") -> Sta
     if header and header[:7].lower() == "bearer ":
         token = header[7:].strip()
     now = clock.now()
-    s = db.session
-    member = None
+    member = tok = None
     reason = "missing_token" if not token else "invalid_token"
     if token:
-        row = s.execute(
+        digest, database = hash_token(token), db.key
+        known = token_cache.get(database, digest, now)
+        if known is not None:
+            return known
+        row = db.session.execute(
             select(StaffToken, Staff)
             .join(Staff, Staff.id == StaffToken.staff_id)
-            .where(StaffToken.token_hash == hash_token(token))
+            .where(StaffToken.token_hash == digest)
         ).first()
         if row is not None:
             tok, member = row
@@ -226,7 +239,17 @@ def authenticate(header: str | None, route: str, client: str = "unknown") -> Sta
             "Send a valid staff token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
         )
-    return member
+    identity = Identity.of(member)
+    token_cache.put(database, digest, identity, tok.expires_at, now)
+    return identity
+
+
+def member_of(identity: Identity) -> Staff:
+    """The member as a persistent object of this request's session: the one already loaded
+    there, or one made from the identity without a query (relationships load on access)."""
+    member = Staff(**identity.columns())
+    make_transient_to_detached(member)
+    return db.session.merge(member, load=False)
 
 
 def refused_attempt(tracker: throttle.AuthFailures, reason: str, route: str, client: str) -> None:
