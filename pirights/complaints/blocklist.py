@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -26,7 +27,12 @@ from pirights.staff.models import Staff
 BLOCKING_TYPES = ("block", "portrait_complaint", "reputation_complaint")
 STATE_ID = 1
 
-CACHE = "pirights_blocklist_matcher"  # app.extensions key: (version, Matcher)
+CACHE = "pirights_blocklist_matcher"  # app.extensions key: (version, Matcher, read at)
+# How long a check trusts the version it last read (time.monotonic seconds). Reading it is a
+# transaction of its own, and on the check's hot path it cost more than the matching: so a
+# change made by another process reaches this one's checks within this bound; a change made
+# in this process, at its commit.
+VERSION_TTL = 1.0
 
 
 def version(s: Session) -> int:
@@ -54,7 +60,15 @@ def _bump(s: Session) -> int:
     """Advance the list's version (the ETag pollers compare) under its row lock."""
     state = lock_state(s)
     state.version += 1
+    event.listen(s, "after_commit", _forget_version, once=True)
     return state.version
+
+
+def _forget_version(_session: Session) -> None:
+    """After a change commits, this process's next check reads the version again."""
+    cached = current_app.extensions.get(CACHE)
+    if cached is not None:
+        current_app.extensions[CACHE] = (cached[0], cached[1], float("-inf"))
 
 
 def add_entry(
@@ -182,16 +196,21 @@ def current_version() -> int:
 
 
 def matcher() -> Matcher:
-    """The automaton for the current version, built once per app per version.
+    """The automaton for the current version, built once per app per version; the version
+    is read again at most every VERSION_TTL seconds.
 
     Cached on the app rather than per process and database URL: a database emptied or
     restored under a running process (tests do it between cases) numbers its versions
     again, and a process-wide cache would then answer with another list's terms.
     """
+    cached = current_app.extensions.get(CACHE)
+    now = time.monotonic()
+    if cached is not None and 0 <= now - cached[2] < VERSION_TTL:
+        return cached[1]
     with db.unit_of_work() as s:
         v = version(s)
-        cached = current_app.extensions.get(CACHE)
         if cached is not None and cached[0] == v:
+            current_app.extensions[CACHE] = (v, cached[1], now)
             return cached[1]
         rows = s.execute(
             select(BlocklistEntry.id, BlocklistEntry.terms).where(
@@ -199,8 +218,8 @@ def matcher() -> Matcher:
             )
         ).all()
     built = Matcher((entry_id, json.loads(terms)) for entry_id, terms in rows)
-    # One assignment: threads racing here each store a whole (version, matcher) pair.
-    current_app.extensions[CACHE] = (v, built)
+    # One assignment: threads racing here each store a whole (version, matcher, time).
+    current_app.extensions[CACHE] = (v, built, now)
     return built
 
 

@@ -144,3 +144,32 @@ def test_check_rejects_bad_bodies(client, auth):
     assert client.post(f"{URL}/check", json={"text": 5}, headers=svc).status_code == 422
     huge = {"text": "x" * 100_001}
     assert client.post(f"{URL}/check", json=huge, headers=svc).status_code == 422
+
+
+def test_a_change_made_elsewhere_reaches_checks_within_the_version_ttl(
+    app_overrides, client, auth, block_ref, tmp_path
+):
+    """Checks trust the list version they read for VERSION_TTL seconds (a transaction per
+    check cost more than the matching); a change made by another process (here, another
+    app on the same database) is seen once that has passed, one made here at once."""
+    import time
+
+    from pirights import create_app
+    from pirights.complaints.blocklist import VERSION_TTL
+
+    sup, svc = auth("supervisor"), auth("service")
+    check = f"{URL}/check"
+    assert client.post(check, json={"text": "张三"}, headers=svc).get_json() == {"matches": []}
+    other = create_app(app_overrides, instance_path=str(tmp_path / "other"))
+    added = add(other.test_client(), sup, block_ref).get_json()
+    other.extensions["pirights_db"].engine.dispose()
+    started = time.monotonic()
+    while client.post(check, json={"text": "张三"}, headers=svc).get_json()["matches"] == []:
+        assert time.monotonic() - started < VERSION_TTL + 0.5, "the change never arrived"
+        time.sleep(0.05)
+    assert client.post(check, json={"text": "张三"}, headers=svc).get_json() == {
+        "matches": [{"id": added["id"], "term": "张三"}]
+    }
+    # Made in this process: the next check sees it, with no wait.
+    assert client.delete(f"{URL}/{added['id']}", headers=sup).status_code == 204
+    assert client.post(check, json={"text": "张三"}, headers=svc).get_json() == {"matches": []}
