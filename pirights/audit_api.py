@@ -127,7 +127,7 @@ class VerifySchema(Schema):
 
 @blp.route("/audit/export")
 @requires(*AUDITORS)
-@blp.arguments(ExportArgsSchema, location="query", as_kwargs=False)
+@blp.arguments(ExportArgsSchema(), location="query", as_kwargs=False)
 @blp.response(
     200,
     SignedExportSchema,

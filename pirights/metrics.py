@@ -64,9 +64,19 @@ def _observe(response: Response) -> Response:
     started = g.pop("metrics_started", None)
     if started is not None:
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        key = (route, request.method, response.status_code)
         found = instruments()
-        found["requests"].labels(route, request.method, str(response.status_code)).inc()
-        found["latency"].labels(route, request.method).observe(time.perf_counter() - started)
+        # The labelled children, looked up once per route, method and status: labels()
+        # takes a lock and builds a key on every call.
+        children = current_app.extensions.setdefault("pirights_metrics_children", {})
+        pair = children.get(key)
+        if pair is None:
+            pair = children[key] = (
+                found["requests"].labels(route, request.method, str(response.status_code)),
+                found["latency"].labels(route, request.method),
+            )
+        pair[0].inc()
+        pair[1].observe(time.perf_counter() - started)
     return response
 
 

@@ -14,7 +14,7 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Deadline 
 
 @blp.route("/notifications")
 @requires(*ALL_STAFF)
-@blp.arguments(NotificationArgsSchema, location="query", as_kwargs=False)
+@blp.arguments(NotificationArgsSchema(), location="query", as_kwargs=False)
 @blp.response(200, NotificationPageSchema)
 def get_notifications(args):
     """The caller's alert notifications, newest first."""

@@ -33,7 +33,7 @@ BLOCKLIST_WRITERS = SUPERVISORS
 
 @blp.route("/requests/<string:reference>/measures", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(MeasureInSchema)
+@blp.arguments(MeasureInSchema())
 @blp.response(201, RequestOutSchema)
 def post_measure(data, reference):
     """Record a measure that stops the infringing content."""
@@ -45,7 +45,7 @@ def post_measure(data, reference):
 
 @blp.route("/requests/<string:reference>/remediation", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(RemediationInSchema)
+@blp.arguments(RemediationInSchema())
 @blp.response(201, RequestOutSchema)
 def post_remediation(data, reference):
     """Record the model optimisation that prevents regeneration."""
@@ -75,7 +75,7 @@ def get_blocklist():
 
 @blp.route("/blocklist", methods=["POST"])
 @requires(*BLOCKLIST_WRITERS)
-@blp.arguments(BlocklistInSchema)
+@blp.arguments(BlocklistInSchema())
 @blp.response(201, BlocklistEntrySchema)
 def post_blocklist(data):
     """Add a person's names and aliases, or a phrase, to the blocklist."""
@@ -97,7 +97,7 @@ def delete_blocklist(entry_id):
 
 @blp.route("/blocklist/check", methods=["POST"])
 @requires(*BLOCKLIST_READERS)
-@blp.arguments(CheckInSchema)
+@blp.arguments(CheckInSchema())
 @blp.response(200, CheckOutSchema)
 def post_check(data):
     """Find blocklisted terms in a text (NFKC, case- and space-insensitive)."""

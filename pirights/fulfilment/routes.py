@@ -31,7 +31,7 @@ SUPERVISORS = roles.SUPERVISORS
 
 @blp.route("/systems", methods=["POST"])
 @requires(*ADMINS)
-@blp.arguments(SystemInSchema)
+@blp.arguments(SystemInSchema())
 @blp.response(201, SystemSchema)
 def post_system(data):
     """Register a system; the answer carries its signing secret, shown only this once."""
@@ -59,7 +59,7 @@ def delete_system(name):
 
 @blp.route("/tasks/<int:task_id>/result", methods=["POST"])
 @requires(*ANSWERERS)
-@blp.arguments(TaskResultInSchema)
+@blp.arguments(TaskResultInSchema())
 @blp.response(200, TaskSchema)
 def post_result(data, task_id):
     """A system reports its result (its own service token), or a supervisor records or

@@ -13,6 +13,8 @@ from pirights.intake_form.locale import babel_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
+SERIALIZER = "pirights_session_serializer"  # app.extensions key: (keys, serializer)
+
 babel = Babel()
 csrf = CSRFProtect()
 
@@ -37,6 +39,16 @@ class SessionInterface(SecureCookieSessionInterface):
     should not have to know to set it. `security.secure_cookies = "always"` sets it for a
     TLS proxy the app cannot see.
     """
+
+    def get_signing_serializer(self, app: Flask):
+        """Flask's serializer, made once per app and set of keys rather than per request
+        (it was a measurable part of every API call, which never has a session cookie)."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get(SERIALIZER)
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions[SERIALIZER] = cached
+        return cached[1]
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Secure when configured so, or when this request arrived over HTTPS."""

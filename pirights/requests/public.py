@@ -27,7 +27,7 @@ def _token() -> str | None:
 
 
 @blp.route("/requests", methods=["POST"])
-@blp.arguments(RequestInSchema)
+@blp.arguments(RequestInSchema())
 @blp.response(201, IntakeOutSchema)
 def submit(data):
     """Submit a rights request or complaint."""
@@ -49,7 +49,7 @@ def status(reference):
 
 
 @blp.route("/requests/<string:reference>/messages", methods=["POST"])
-@blp.arguments(MessageInSchema)
+@blp.arguments(MessageInSchema())
 @blp.response(201, PublicStatusSchema)
 def reply(data, reference):
     """Write to the privacy team; resumes a request awaiting the requester."""
@@ -57,7 +57,7 @@ def reply(data, reference):
 
 
 @blp.route("/requests/<string:reference>/withdraw", methods=["POST"])
-@blp.arguments(PublicWithdrawSchema, required=False)
+@blp.arguments(PublicWithdrawSchema(), required=False)
 @blp.response(200, PublicStatusSchema)
 def withdraw(data, reference):
     """Withdraw one's request."""

@@ -28,7 +28,7 @@ REPORT_WINDOW = timedelta(days=30)
 
 @blp.route("/reports/sla")
 @requires(*AUDITORS)
-@blp.arguments(SlaArgsSchema, location="query", as_kwargs=False)
+@blp.arguments(SlaArgsSchema(), location="query", as_kwargs=False)
 @blp.response(200, SlaReportSchema)
 def get_sla_report(args):
     """Counts, on-time rate, median working days to close and open overdue for a window."""

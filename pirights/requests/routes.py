@@ -59,7 +59,7 @@ class RequestCollection(MethodView):
     """The list of requests, and staff intake."""
 
     @requires(*ALL_STAFF)
-    @blp.arguments(ListArgsSchema, location="query", as_kwargs=False)
+    @blp.arguments(ListArgsSchema(), location="query", as_kwargs=False)
     @blp.response(200, RequestPageSchema)
     def get(self, args):
         """List requests by due date, with filters and a cursor."""
@@ -78,7 +78,7 @@ class RequestCollection(MethodView):
         )
 
     @requires(*WRITERS)
-    @blp.arguments(StaffRequestInSchema)
+    @blp.arguments(StaffRequestInSchema())
     @blp.response(201, StaffIntakeOutSchema)
     def post(self, data):
         """Record a request received by another channel."""
@@ -111,7 +111,7 @@ def get_request(reference):
 
 @blp.route("/<string:reference>/transitions", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(TransitionInSchema)
+@blp.arguments(TransitionInSchema())
 @blp.response(200, RequestOutSchema)
 def post_transition(data, reference):
     """Move a request through its lifecycle."""
@@ -121,7 +121,7 @@ def post_transition(data, reference):
 
 @blp.route("/<string:reference>/assign", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(AssignInSchema)
+@blp.arguments(AssignInSchema())
 @blp.response(200, RequestOutSchema)
 def post_assign(data, reference):
     """Assign a request (agents only to themselves)."""
@@ -130,7 +130,7 @@ def post_assign(data, reference):
 
 @blp.route("/<string:reference>/notes", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(MessageInSchema)
+@blp.arguments(MessageInSchema())
 @blp.response(201, NoteOutSchema)
 def post_note(data, reference):
     """Add an internal note, never shown to the requester."""
@@ -140,7 +140,7 @@ def post_note(data, reference):
 
 @blp.route("/<string:reference>/messages", methods=["POST"])
 @requires(*WRITERS)
-@blp.arguments(MessageInSchema)
+@blp.arguments(MessageInSchema())
 @blp.response(201, RequestOutSchema)
 def post_message(data, reference):
     """Send a message that the requester sees."""
@@ -149,7 +149,7 @@ def post_message(data, reference):
 
 @blp.route("/<string:reference>/extensions", methods=["POST"])
 @requires(*SUPERVISORS)
-@blp.arguments(ExtensionInSchema)
+@blp.arguments(ExtensionInSchema())
 @blp.response(201, RequestOutSchema)
 def post_extension(data, reference):
     """Extend a request's due date within its policy; the requester sees the reason."""

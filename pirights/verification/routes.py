@@ -19,7 +19,7 @@ TOKEN_HEADER = "X-Tracking-Token"
 
 
 @blp.route("/requests/<string:reference>/verification", methods=["POST"])
-@blp.arguments(CodeInSchema)
+@blp.arguments(CodeInSchema())
 @blp.response(200, VerifiedOutSchema)
 @blp.alt_response(409, description="verified, closed, or no live code (ask for a new one)")
 def verify(data, reference):
