@@ -97,7 +97,7 @@ def register_database(app: Flask, settings: Settings) -> None:
     except PolicyError as exc:
         raise ConfigError(str(exc)) from None
     app.config["SQLALCHEMY_URL"] = url
-    db.init_app(app, url)
+    db.init_app(app, url, pool_size=settings.threads)
 
 
 def register_api(app: Flask, settings: Settings) -> None:

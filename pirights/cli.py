@@ -8,6 +8,7 @@ imports it.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -70,13 +71,16 @@ def db_downgrade(revision: str) -> None:
 @click.option("--host", default=None, help="address to bind (config server.host)")
 @click.option("--port", type=int, default=None, help="port (config server.port)")
 @click.option("--workers", type=int, default=None, help="worker processes (server.workers)")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option("--threads", type=int, default=None, help="threads per worker (server.threads)")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the app with gunicorn."""
     from pirights.server import run
 
+    if threads is not None:  # the workers build their apps (and database pools) from it
+        os.environ["PIRIGHTS_THREADS"] = str(threads)
     app = make_app()  # fail fast on bad configuration, before forking workers
     s = app.config["PIRIGHTS"]
-    run(host or s.host, port or s.port, workers or s.workers)
+    run(host or s.host, port or s.port, workers or s.workers, s.threads)
 
 
 for _command in (

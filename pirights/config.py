@@ -28,6 +28,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_HOST": ("server", "host", str),
     "PIRIGHTS_PORT": ("server", "port", int),
     "PIRIGHTS_WORKERS": ("server", "workers", int),
+    "PIRIGHTS_THREADS": ("server", "threads", int),
     "PIRIGHTS_TRUSTED_PROXIES": ("server", "trusted_proxies", int),
     "PIRIGHTS_SECURE_COOKIES": ("security", "secure_cookies", str),
     "PIRIGHTS_AUDIT_SIGNING_KEY": ("audit", "signing_key", str),
@@ -76,6 +77,7 @@ class Settings:
     host: str
     port: int
     workers: int
+    threads: int = 16
     trusted_proxies: int = 0
     secure_cookies: str = "auto"
     audit_signing_key: str = ""
@@ -165,6 +167,7 @@ def load_settings(
         host=get("server", "host"),
         port=get("server", "port"),
         workers=get("server", "workers"),
+        threads=get("server", "threads"),
         trusted_proxies=get("server", "trusted_proxies"),
         secure_cookies=get("security", "secure_cookies").strip().lower(),
         audit_signing_key=get("audit", "signing_key"),
@@ -204,6 +207,8 @@ def _check(s: Settings) -> None:
         )
     if not 1 <= s.workers <= 64:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
+    if not 1 <= s.threads <= 64:
+        raise ConfigError(f"server.threads: must be between 1 and 64, got {s.threads}")
     if not 1 <= s.complaint_measure_hours <= 24 * 30:
         raise ConfigError("complaints.measure_hours: must be between 1 and 720")
     if not s.complaint_remediation[:-1].isdigit() or s.complaint_remediation[-1:] not in "dm":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 from flask import Flask, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -97,15 +99,51 @@ def private_sqlite_file(url: str) -> None:
         log.warning("could not make %s private (mode 0600)", path, exc_info=True)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine with the per-dialect settings the app relies on."""
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """Create the engine with the per-dialect settings the app relies on; `pool_size`
+    connections are kept (one per server thread), a few more opened when needed."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_serial_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+    _ping_when_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+# A pooled connection unused for longer than this is checked (a round trip) before it is
+# handed out; one used more recently is trusted. SQLAlchemy's pool_pre_ping checked every
+# one, which cost a round trip per request. If the server restarted within this window, the
+# next query fails, SQLAlchemy discards the pool's connections, and that request is the
+# usual 503 with Retry-After (errors.py); the ones after it reconnect.
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """Pre-ping only connections that sat in the pool longer than `seconds`."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 def _sqlite_serial_transactions(engine: Engine) -> None:
@@ -136,10 +174,13 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        # Names the database in process-wide caches (a process may serve several apps).
+        self.key = ""
 
-    def init_app(self, app: Flask, url: str) -> None:
+    def init_app(self, app: Flask, url: str, pool_size: int = 5) -> None:
         """Bind to `url` and close the context's session when the context ends."""
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
+        self.key = self.engine.url.render_as_string(hide_password=True)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["pirights_db"] = self
         app.teardown_appcontext(self._teardown)

@@ -48,8 +48,8 @@ def _worker_exit(_server, worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def run(host: str, port: int, workers: int) -> None:
-    """Serve until stopped."""
+def run(host: str, port: int, workers: int, threads: int = 16) -> None:
+    """Serve until stopped: `workers` processes of `threads` threads (gthread)."""
     metrics_dir()
     _Gunicorn(
         {
@@ -57,7 +57,7 @@ def run(host: str, port: int, workers: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": threads,
             "accesslog": None,
             "timeout": 60,
         }
