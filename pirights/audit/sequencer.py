@@ -74,6 +74,15 @@ def link(seq: int, prev: str, at: str, items: Iterable[Item]) -> list[dict[str, 
     return rows
 
 
+CHAIN_AND_MOVE_HEAD = text(
+    "WITH chained AS (INSERT INTO audit_events (seq, at, actor, action, request_ref, data, "
+    "prev_hash, hash) SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:at AS text[]), "
+    "CAST(:actor AS text[]), CAST(:action AS text[]), CAST(:request_ref AS text[]), "
+    "CAST(:data AS text[]), CAST(:prev_hash AS text[]), CAST(:hash AS text[]))) "
+    f"UPDATE audit_head SET seq = :head_seq, hash = :head_hash, at = :head_at WHERE id = {HEAD_ID}"
+)
+
+
 def append(conn: Connection, items: Sequence[Item]) -> list[dict[str, Any]]:
     """Append items to the chain in the connection's transaction, holding the head row.
 
@@ -89,12 +98,20 @@ def append(conn: Connection, items: Sequence[Item]) -> list[dict[str, Any]]:
     ).one()
     at = max(format_at(clock.now()), head.at)
     rows = link(head.seq, head.hash, at, items)
-    insert_rows(conn, AuditEvent.__table__, STORED_COLUMNS, rows)
-    conn.execute(
+    move_head = (
         AuditHead.__table__.update()
         .where(AuditHead.id == HEAD_ID)
         .values(seq=rows[-1]["seq"], hash=rows[-1]["hash"], at=at)
     )
+    if conn.dialect.name == "postgresql" and len(rows) < COPY_THRESHOLD:
+        # The events and the head in one statement: one round trip, and one text whatever
+        # the batch's size (columns as arrays), so it is parsed once, not per batch.
+        params = {c: [r[c] for r in rows] for c in STORED_COLUMNS}
+        params.update(head_seq=rows[-1]["seq"], head_hash=rows[-1]["hash"], head_at=at)
+        conn.execute(CHAIN_AND_MOVE_HEAD, params)
+        return rows
+    insert_rows(conn, AuditEvent.__table__, STORED_COLUMNS, rows)
+    conn.execute(move_head)
     return rows
 
 
@@ -173,9 +190,28 @@ def _sequence(conn: Connection, wait: bool, batch: int) -> int:
             continue
         # The lock is released. A writer that committed while it was held gave up on
         # the lock, so look again: this is what leaves no event behind.
-        with conn.begin():
-            if not conn.execute(select(exists().where(PENDING.c.id.is_not(None)))).scalar():
-                return total
+        if not _pending_left(conn):
+            return total
+
+
+def _pending_left(conn: Connection) -> bool:
+    """Whether any event waits, read in a transaction of its own.
+
+    On PostgreSQL the one statement runs in autocommit (one round trip rather than
+    BEGIN, SELECT, COMMIT): the driver connection is idle here, between transactions.
+    """
+    query = select(exists().where(PENDING.c.id.is_not(None)))
+    if conn.dialect.name == "postgresql" and not conn.in_transaction():
+        driver = conn.connection.driver_connection
+        if not driver.autocommit:  # type: ignore[union-attr]
+            driver.autocommit = True  # type: ignore[union-attr]
+            try:
+                sql = "SELECT EXISTS (SELECT 1 FROM audit_pending)"
+                return bool(driver.execute(sql).fetchone()[0])  # type: ignore[union-attr]
+            finally:
+                driver.autocommit = False  # type: ignore[union-attr]
+    with conn.begin():
+        return bool(conn.execute(query).scalar())
 
 
 def pending_count(conn: Connection) -> int:

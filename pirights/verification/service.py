@@ -69,11 +69,17 @@ def _minutes() -> int:
 
 def _issue(s: Session, req: Request, channel: str, cause: str, now: datetime, actor: str) -> str:
     """Void the request's live codes, store a new one's hash, audit it; returns the code."""
-    for old in s.scalars(
-        select(VerificationCode).where(
-            VerificationCode.request_id == req.id, VerificationCode.state == ACTIVE
+    # A request being submitted has no codes yet: no query (a round trip of every intake).
+    live = (
+        ()
+        if cause == INTAKE
+        else s.scalars(
+            select(VerificationCode).where(
+                VerificationCode.request_id == req.id, VerificationCode.state == ACTIVE
+            )
         )
-    ):
+    )
+    for old in live:
         old.state = REPLACED
     code = codes.new_code()
     rules = settings().rules
