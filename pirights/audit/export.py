@@ -391,9 +391,70 @@ class Summary:
 def summarised(engine: Engine, window: Window, fmt: str, summary: Summary) -> Iterator[bytes]:
     """Like stream(), noting everything a manifest needs in `summary` on the way.
 
-    For readers that drain it at once (the CLI, signing): it reads through a server-side
+    For readers that drain it at once (the CLI, signing): JSONL on PostgreSQL is written
+    by the database itself (`pg_jsonl`); otherwise rows are read through a server-side
     cursor, one batch ahead on a thread.
     """
+    if fmt == "jsonl" and engine.dialect.name == "postgresql":
+        return summary.chunks(pg_jsonl(engine, window, summary))
     rows = read_ahead(iter_batches(engine, window.first_seq, window.last_seq, cursor=True))
     batches = summary.batches(rows)
     return summary.chunks(encode(batches, fmt))
+
+
+# The JSONL line of jsonl_line(), built by PostgreSQL: to_json() of a text escapes exactly
+# as json's encode_basestring does (the quote, the backslash, \b \f \n \r \t, other controls
+# as \u00xx in lower-case hex, everything else verbatim); `data` is the stored canonical text.
+PG_LINE_SQL = (
+    # concat() rather than ||: one call builds the line (measured 3.3 s against 5.5 s for
+    # 1 000 000 rows), and a NULL cannot blank out a whole line.
+    "SELECT concat('{\"seq\":', seq, ',\"at\":', to_json(at), ',\"actor\":', to_json(actor),"
+    " ',\"action\":', to_json(action),"
+    " ',\"request_ref\":', coalesce(to_json(request_ref)::text, 'null'),"
+    " ',\"data\":', data, ',\"prev_hash\":', to_json(prev_hash), ',\"hash\":', to_json(hash),"
+    " '}') FROM audit_events WHERE seq >= %(first)d AND seq <= %(last)d ORDER BY seq"
+)
+# CSV with a delimiter and a quote character that no JSON text holds raw (JSON escapes
+# every control character), so each line arrives exactly as built, with no quoting; the
+# text format would double every backslash.
+PG_COPY = "COPY (%s) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+COPY_CHUNK = 1 << 20  # bytes handed on at a time
+
+
+def pg_jsonl(engine: Engine, window: Window, summary: Summary) -> Iterator[bytes]:
+    """The window as JSONL, written by PostgreSQL through `COPY … TO STDOUT`.
+
+    A JSON line per event with no row crossing into Python objects: the export's cost
+    was building lines in Python (SPEC §10: 100 000 events/s). The summary's endpoints
+    come from the window's first and last rows (stored events never change), its count
+    from the lines.
+    """
+    if window.count == 0:
+        return
+    first, last = int(window.first_seq), int(window.last_seq)
+    query = PG_LINE_SQL % {"first": first, "last": last}
+    with engine.connect() as conn:
+        ends = conn.execute(
+            select(EVENTS.c.seq, EVENTS.c.prev_hash, EVENTS.c.hash)
+            .where(EVENTS.c.seq.in_((first, last)))
+            .order_by(EVENTS.c.seq)
+        ).all()
+        driver = conn.connection.dbapi_connection
+        pending: list[bytes] = []
+        size = 0
+        with driver.cursor() as cur, cur.copy(PG_COPY % query) as copy:  # type: ignore[union-attr]
+            for data in copy:
+                pending.append(bytes(data))
+                size += len(data)
+                if size >= COPY_CHUNK:
+                    chunk = b"".join(pending)
+                    summary.count += chunk.count(b"\n")
+                    yield chunk
+                    pending, size = [], 0
+        if pending:
+            chunk = b"".join(pending)
+            summary.count += chunk.count(b"\n")
+            yield chunk
+        conn.rollback()
+    summary.first_seq, summary.first_prev_hash = ends[0].seq, ends[0].prev_hash
+    summary.last_seq, summary.last_hash = ends[-1].seq, ends[-1].hash

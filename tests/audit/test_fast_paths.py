@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import json
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pirights.audit import chain, export, standalone
@@ -241,3 +242,38 @@ def test_parallel_verification_agrees_and_defers_anything_odd(tmp_path):
     count, bad, _walk, why = standalone.verify_file(path)
     assert (count, bad, why) == (1500, 1502, "hash chain broken")
     assert (count, bad, why) == reference(path.read_text(encoding="utf-8"))[:3]
+
+
+@pytest.mark.postgres_only
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=st.lists(EVENT, min_size=1, max_size=6))
+def test_postgres_writes_the_same_jsonl_bytes_as_python(database_url, events):
+    """The JSONL PostgreSQL builds for `COPY … TO STDOUT` (export.pg_jsonl) is byte for
+    byte what jsonl_chunks writes, escapes included, and its summary is the same."""
+    from sqlalchemy import create_engine, func, insert, select
+
+    from pirights.audit.models import AuditEvent
+    from pirights.database import normalise_url
+
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as conn:  # the table only grows: each example takes new seqs
+        start = (conn.scalar(select(func.max(AuditEvent.seq))) or 0) + 1
+        rows = stored_rows(events, start)
+        conn.execute(
+            insert(AuditEvent), [dict(zip(chain.STORED_COLUMNS, r, strict=True)) for r in rows]
+        )
+    window = export.Window(start, start + len(rows) - 1, len(rows))
+    ours, theirs = export.Summary(), export.Summary()
+    by_postgres = b"".join(ours.chunks(export.pg_jsonl(engine, window, ours)))
+    by_python = b"".join(theirs.chunks(export.jsonl_chunks(theirs.batches(iter([rows])))))
+    engine.dispose()
+    assert by_postgres == by_python
+    assert (ours.count, ours.first_seq, ours.last_seq, ours.sha256) == (
+        theirs.count,
+        theirs.first_seq,
+        theirs.last_seq,
+        theirs.sha256,
+    )
+    assert (ours.first_prev_hash, ours.last_hash) == (theirs.first_prev_hash, theirs.last_hash)
