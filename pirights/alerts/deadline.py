@@ -56,31 +56,39 @@ def _claimer(
     """A claim function for the kind whose mark column is `mark` (see kinds.AlertKind)."""
 
     def claim(s: Session, now: datetime, size: int) -> list[Alert]:
-        """Take, lock and mark up to `size` running requests that crossed the threshold."""
+        """Take, lock and mark up to `size` running requests that crossed the threshold.
+
+        One statement: the candidates are chosen and locked (SKIP LOCKED: a concurrent
+        sweep takes others) in the subquery and marked by the UPDATE, which returns them.
+        The mark is bookkeeping, so a Core UPDATE leaves the request's version (its ETag)
+        alone. Choosing, then marking in a second statement, cost a round trip and a
+        second pass over the rows (README: the sweep).
+        """
+        chosen = (
+            select(Request.id)
+            .where(Request.status.in_(RUNNING), _pending(mark), crossed(now))
+            .order_by(Request.status, Request.due_at)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        )
         rows = s.execute(
-            select(
+            update(Request)
+            .where(Request.id.in_(chosen.scalar_subquery()))
+            .values({mark.key: Request.due_at})
+            .returning(
                 Request.id,
+                Request.status,
                 Request.reference,
                 Request.due_at,
                 Request.assignee_id,
                 Request.jurisdiction,
                 Request.deadline_rule,
             )
-            .where(Request.status.in_(RUNNING), _pending(mark), crossed(now))
-            .order_by(Request.status, Request.due_at)
-            .limit(size)
-            .with_for_update(skip_locked=True)
+            .execution_options(synchronize_session=False)
         ).all()
         if not rows:
             return []
-        # One statement marks the whole batch: the mark is bookkeeping, so a Core-style
-        # UPDATE that leaves the request's version (its ETag) alone.
-        s.execute(
-            update(Request)
-            .where(Request.id.in_([row.id for row in rows]))
-            .values({mark.key: Request.due_at})
-            .execution_options(synchronize_session=False)
-        )
+        rows.sort(key=lambda row: (row.status, row.due_at, row.id))  # RETURNING is unordered
         return [
             Alert(
                 reference=row.reference,
