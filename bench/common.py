@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,24 +102,36 @@ class Context:
     prefix: str = "pirights_bench"
     url: str | None = None
     scratch: Path | None = None
+    postgres: bool = False  # with quick: fresh PostgreSQL databases rather than SQLite files
+    made: list[str] = field(default_factory=list)  # PostgreSQL databases this run created
 
     def database(self, name: str) -> str:
         """A migrated, empty database for benchmark `name`; returns its URL."""
         if self.url:
             reset_database(self.url)
             return self.url
-        if self.quick:
+        if self.quick and not self.postgres:
             if self.scratch is None:
                 self.scratch = Path(tempfile.mkdtemp(prefix="pirights-bench-"))
             url = f"sqlite:///{self.scratch / f'{name}.sqlite3'}"
         else:
             url = fresh_postgres(f"{self.prefix}_{name}", self.admin_url)
+            self.made.append(f"{self.prefix}_{name}")
         migrate(url)
         return url
 
+    def drop_made(self) -> None:
+        """Drop the PostgreSQL databases this run created."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for name in self.made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
+
     def dialect(self) -> str:
-        """ "SQLite" or "PostgreSQL": where the databases of this run live."""
-        url = self.url or ("sqlite" if self.quick else "postgresql")
+        """Where the databases of this run live: "SQLite" or "PostgreSQL"."""
+        url = self.url or ("sqlite" if self.quick and not self.postgres else "postgresql")
         return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
 
 

@@ -2,6 +2,7 @@
 
     python bench/run.py                 # fresh PostgreSQL databases, 1 000 000 rows
     python bench/run.py --quick         # SQLite, small data, no targets expected: a smoke test
+    python bench/run.py --quick --postgres   # the same on fresh PostgreSQL databases, dropped after
     python bench/run.py --quick --url postgresql://…/db   # the same on one given database
     python bench/run.py --only list sweep
 
@@ -101,6 +102,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small data, SQLite by default")
     parser.add_argument("--url", help="run every benchmark on this one migrated database")
+    parser.add_argument(
+        "--postgres", action="store_true", help="with --quick: fresh PostgreSQL databases"
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--prefix", default="pirights_bench", help="of the databases made")
     parser.add_argument("--rows", type=int, help="requests and audit events to generate")
@@ -118,9 +122,14 @@ def main() -> None:
         admin_url=args.admin_url,
         prefix=args.prefix,
         url=args.url,
+        postgres=args.postgres,
     )
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    results, failed = measure(ctx, args.only or list(BENCHMARKS))
+    try:
+        results, failed = measure(ctx, args.only or list(BENCHMARKS))
+    finally:
+        if ctx.quick:
+            ctx.drop_made()  # a smoke test leaves nothing behind
     if args.url:
         from bench.common import reset_database
 

@@ -252,6 +252,11 @@ def test_parallel_verification_agrees_and_defers_anything_odd(tmp_path):
 def test_postgres_writes_the_same_jsonl_bytes_as_python(database_url, events):
     """The JSONL PostgreSQL builds for `COPY … TO STDOUT` (export.pg_jsonl) is byte for
     byte what jsonl_chunks writes, escapes included, and its summary is the same."""
+    # PostgreSQL stores no NUL in text (the input guard refuses it at the edge); inside
+    # `data` it is JSON-escaped, so only the plain columns are spared it.
+    events = [
+        tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in event) for event in events
+    ]
     from sqlalchemy import create_engine, func, insert, select
 
     from pirights.audit.models import AuditEvent
