@@ -241,7 +241,7 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
     raise RuntimeError("server did not start")
 
 
-THREADS = 16  # `pirights serve`'s default (server.threads), for both kinds of server
+THREADS = 8  # `pirights serve`'s default (server.threads), for both kinds of server
 
 
 def gunicorn_args(workers: int) -> list[str]:

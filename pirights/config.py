@@ -77,7 +77,7 @@ class Settings:
     host: str
     port: int
     workers: int
-    threads: int = 16
+    threads: int = 8
     trusted_proxies: int = 0
     secure_cookies: str = "auto"
     audit_signing_key: str = ""

@@ -108,7 +108,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_serial_transactions(engine)
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=4)
     _ping_when_idle(engine, IDLE_PING_SECONDS)
     return engine
 

@@ -48,7 +48,7 @@ def _worker_exit(_server, worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def run(host: str, port: int, workers: int, threads: int = 16) -> None:
+def run(host: str, port: int, workers: int, threads: int = 8) -> None:
     """Serve until stopped: `workers` processes of `threads` threads (gthread)."""
     metrics_dir()
     _Gunicorn(
