@@ -26,7 +26,9 @@ def engine():
     """The worker's engine, made on first use (after gunicorn forks)."""
     # One connection per server thread, as pirights' pool (server.threads).
     threads = int(os.environ.get("PIRIGHTS_THREADS", "8"))
-    return create_engine(normalise_url(os.environ["PIRIGHTS_DATABASE_URL"]), pool_size=threads)
+    return create_engine(
+        normalise_url(os.environ["PIRIGHTS_DATABASE_URL"]), pool_size=threads, max_overflow=4
+    )
 
 
 @app.post("/insert")
