@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="pirights_bench", help="of the databases made")
     parser.add_argument("--rows", type=int, help="requests and audit events to generate")
     parser.add_argument("--seconds", type=float, help="duration of each load run")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="server processes (2; 1 with --quick)")
     parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="run only these")
     args = parser.parse_args()
     # In-process apps (the guard's seeding server, data set-up) would log each request.
@@ -118,7 +118,7 @@ def main() -> None:
         quick=args.quick,
         rows=args.rows or (2_000 if args.quick else 1_000_000),
         seconds=args.seconds or (1.0 if args.quick else 15.0),
-        workers=args.workers,
+        workers=args.workers or (1 if args.quick else 2),
         admin_url=args.admin_url,
         prefix=args.prefix,
         url=args.url,
