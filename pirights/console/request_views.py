@@ -215,6 +215,18 @@ EVENT_TEXTS = {
     actions.IDENTITY_VERIFIED: _l("Identity verified by code"),
     actions.COMPLAINT_MEASURE_RECORDED: _l("Measure recorded"),
     actions.COMPLAINT_REMEDIATED: _l("Remediation recorded"),
+    actions.COMPLAINT_MEASURE_OVERDUE: _l("Measure overdue alert"),
+    actions.COMPLAINT_REMEDIATION_OVERDUE: _l("Remediation overdue alert"),
+    actions.NOTIFICATION_SENT: _l("Notification delivered"),
+    actions.NOTIFICATION_FAILED: _l("Notification could not be delivered"),
+    actions.TASK_CREATED: _l("Task created for a data system"),
+    actions.TASK_DELIVERED: _l("Task delivered to its system"),
+    actions.TASK_FAILED: _l("Task could not be delivered"),
+    actions.TASK_RESULT: _l("System answered its task"),
+    actions.TASK_WAIVED: _l("Task waived"),
+    actions.TASK_RETRIED: _l("Task sent again"),
+    actions.FILE_ADDED: _l("File attached"),
+    actions.FILE_DOWNLOADED: _l("File downloaded"),
 }
 
 
@@ -308,6 +320,7 @@ def render_page(
             assignees=assignable() if member.role in roles.SUPERVISORS else [member.name],
             verify_first=req.status == lc.RECEIVED and not req.identity_verified,
             can_block=req.type in BLOCKING_TYPES,
+            files_allowed=member.role in roles.WRITERS,
         ),
         status,
     )

@@ -3,6 +3,8 @@ screenshot of each page in both languages under test-artifacts/console/."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -33,6 +35,18 @@ def test_process_requests_and_bulk_assign_in_english(console_page, console_shots
     press(page, page.get_by_role("button", name="Verify identity"))
     press(page, page.get_by_role("button", name="Accept", exact=True))
     assert status_of(page) == "in_progress"
+    # The result for the requester, attached from the page, then downloaded back.
+    page.set_input_files(
+        "#file-file",
+        files=[{"name": "chat-history.txt", "mimeType": "text/plain", "buffer": b"Your chats."}],
+    )
+    page.select_option("#file-audience", "requester")
+    press(page, page.get_by_role("button", name="Attach file"))
+    link = page.locator("a[data-download]")
+    assert link.inner_text() == "chat-history.txt"
+    with page.expect_download() as fetched:
+        link.click()
+    assert Path(fetched.value.path()).read_bytes() == b"Your chats."
     page.fill("#complete-resolution", "Chat history deleted from every store.")
     press(page, page.get_by_role("button", name="Complete", exact=True))
     assert status_of(page) == "completed"
