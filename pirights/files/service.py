@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
+from pirights.database import MAX_ROW_ID
 from pirights.crypto import cipher
 from pirights.errors import Conflict, Gone, Invalid, NotFound
 from pirights.extensions import db
@@ -268,7 +269,8 @@ def on_submitted(
 
 def _file(s: Session, req: Request, file_id: int, *, requester: bool = False) -> File:
     """One file of the request; internal files do not exist for the requester."""
-    row = s.get(File, file_id)
+    # An id beyond the column's range is simply unknown (PostgreSQL would refuse the query).
+    row = s.get(File, file_id) if 1 <= file_id <= MAX_ROW_ID else None
     if row is None or row.request_id != req.id or (requester and row.audience != REQUESTER):
         raise NotFound(f"Request {req.reference} has no file {file_id}.")
     return row

@@ -102,10 +102,15 @@ def test_audience_is_required_and_nothing_is_left(app, client, auth, requester, 
 
 
 def test_unknown_request_and_file_are_404(client, auth, requester):
-    ref, _ = requester
+    ref, token = requester
     agent = auth("agent")
     resp = upload(client, "/api/v1/requests/NOPE-0000/files", PNG, headers=agent,
                   audience="internal")  # fmt: skip
     assert resp.status_code == 404
     assert client.get(f"/api/v1/requests/{ref}/files/999", headers=agent).status_code == 404
+    # Ids beyond the column's range are unknown too (PostgreSQL refuses them in a query).
+    for huge in (2**31, 2**45):
+        assert client.get(f"/api/v1/requests/{ref}/files/{huge}", headers=agent).status_code == 404
+        mine = client.get(f"/api/v1/public/requests/{ref}/files/{huge}", headers=token)
+        assert mine.status_code == 404
     assert client.get(f"/api/v1/requests/{ref}/files", headers={}).status_code == 401
