@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
-from pirights.database import MAX_ROW_ID
 from pirights.crypto import cipher
+from pirights.database import MAX_ROW_ID
 from pirights.errors import Conflict, Gone, Invalid, NotFound
 from pirights.extensions import db
 from pirights.files import sealing, sniff
