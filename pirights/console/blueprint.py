@@ -17,8 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from pirights.errors import DomainError
-from pirights.intake_form.locale import html_lang, page_language, remember_choice
-from pirights.intake_form.routes import CSP
+from pirights.intake_form.locale import html_lang, page_language
+from pirights.intake_form.routes import CSP, page_headers
 from pirights.staff import roles
 
 bp = Blueprint(
@@ -90,19 +90,7 @@ def security_headers(response: Response) -> Response:
     """
     if not in_console():
         return response
-    response.headers["Content-Security-Policy"] = content_security_policy()
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check also requires a Referer
-    # of this origin (WTF_CSRF_SSL_STRICT), and other sites still get none.
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    if response.mimetype == "text/html":
-        # Console pages show requesters' personal data: never keep them in a cache.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Language"] = html_lang()
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
-    return remember_choice(response)
+    return page_headers(response, content_security_policy())
 
 
 def _switch_url(code: str) -> str:

@@ -78,7 +78,13 @@ def check_csrf() -> None:
 @bp.after_request
 def security_headers(response: Response) -> Response:
     """Strict headers on every page and asset of the form (§8.3)."""
-    response.headers["Content-Security-Policy"] = CSP
+    return page_headers(response, CSP)
+
+
+def page_headers(response: Response, csp: str) -> Response:
+    """The headers of every HTML page we serve, the form's and the console's: `csp`, no
+    sniffing, framing or caching, the page's language, and the ?lang= choice remembered."""
+    response.headers["Content-Security-Policy"] = csp
     response.headers["X-Content-Type-Options"] = "nosniff"
     # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check also requires a Referer
     # of this origin (WTF_CSRF_SSL_STRICT); other sites still get none.
