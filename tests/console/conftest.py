@@ -84,6 +84,19 @@ def console_client(app, make_member) -> Callable[..., object]:
 
 
 @pytest.fixture
+def en_console_client(console_client) -> Callable[..., object]:
+    """`console_client`, reading the pages in English (the console's default is Chinese);
+    a test of a Chinese page asks for it with ?lang=zh."""
+
+    def make(role: str = "agent", name: str | None = None):
+        client = console_client(role, name)
+        client.set_cookie("lang", "en")
+        return client
+
+    return make
+
+
+@pytest.fixture
 def console_shots(artifacts_dir, record_property) -> Callable[..., Path]:
     """Save a full-page screenshot under artifacts_dir/console; returns its path."""
     folder = artifacts_dir / "console"

@@ -13,16 +13,9 @@ URL = "/console/dashboard"
 
 
 @pytest.fixture
-def console_client(console_client):
-    """Signed-in clients that read the pages in English (the console's default is Chinese);
-    a test of the Chinese pages asks for them with ?lang=zh."""
-
-    def make(role: str = "agent", name: str | None = None):
-        client = console_client(role, name)
-        client.set_cookie("lang", "en")
-        return client
-
-    return make
+def console_client(en_console_client):
+    """Signed-in clients reading the pages in English."""
+    return en_console_client
 
 
 @pytest.fixture

@@ -8,15 +8,9 @@ from tests.console.conftest import page_of, post
 
 
 @pytest.fixture
-def console_client(console_client):
-    """The conftest's signed-in client, reading English pages (Chinese is the default)."""
-
-    def make(role: str = "agent", name: str | None = None):
-        client = console_client(role, name)
-        client.set_cookie("lang", "en")
-        return client
-
-    return make
+def console_client(en_console_client):
+    """Signed-in clients reading the pages in English."""
+    return en_console_client
 
 
 def actions_on(resp) -> list[str]:
