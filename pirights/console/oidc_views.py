@@ -12,9 +12,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -37,6 +34,10 @@ def register(app: Flask, settings: ConsoleSettings) -> None:
     """Make this app's OpenID client (one per app: tests build several)."""
     if not settings.oidc_enabled:
         return
+    # Imported only when sign-on is configured: Authlib and requests add some 15 MB to
+    # every process (the CLI's exports among them) that most deployments never use.
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     client_kwargs = {
         "scope": "openid email profile",
@@ -52,6 +53,14 @@ def register(app: Flask, settings: ConsoleSettings) -> None:
     )
     app.extensions[EXTENSION] = oauth
     app.extensions[FORM_ACTION_SOURCES] = lambda: provider_origins(settings.oidc_issuer)
+
+
+def _provider_errors() -> tuple[type[BaseException], ...]:
+    """What a failed round trip with the provider raises (network, protocol, bad data)."""
+    import requests
+    from authlib.common.errors import AuthlibBaseError
+
+    return (requests.RequestException, AuthlibBaseError, ValueError, KeyError, TypeError)
 
 
 def _origin(url: str) -> str | None:
@@ -107,7 +116,7 @@ def oidc_start():
     session[NEXT] = console_session.safe_next(request.form.get("next"))
     try:
         return client.authorize_redirect(url_for("console.oidc_callback", _external=True))
-    except (requests.RequestException, AuthlibBaseError, ValueError):
+    except _provider_errors():
         log.warning("the OpenID provider's metadata could not be read", exc_info=True)
         return login_page(502, error=_("Single sign-on is not answering; sign in with a password."))
 
@@ -118,7 +127,7 @@ def oidc_callback():
     client = _client()
     try:
         token = client.authorize_access_token()
-    except (requests.RequestException, AuthlibBaseError, ValueError, KeyError, TypeError):
+    except _provider_errors():
         log.info("single sign-on refused", exc_info=True)
         return login_page(401, error=_("Single sign-on did not complete. Try again."))
     claims = token.get("userinfo") or {}

@@ -7,6 +7,7 @@ only needs `needs_rehash` at the next successful sign-in.
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,9 +17,15 @@ MAX_LENGTH = 1024  # Argon2 takes any length; a bound keeps a huge body from cos
 GENERATED_BYTES = 15  # 20 URL-safe characters, 120 random bits
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown or has no password, so a refusal takes as long
-# whether or not the name exists.
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy() -> str:
+    """A hash verified against when the name is unknown or has no password, so a refusal
+    takes as long whether or not the name exists. Made at the first sign-in, not at import:
+    one Argon2 hash holds 64 MiB for a moment, and every process (CLI exports, workers)
+    imports this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 TOO_SHORT, TOO_LONG, BLANK = "too_short", "too_long", "blank"
@@ -56,7 +63,7 @@ def verify(stored: str | None, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
