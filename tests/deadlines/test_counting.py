@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,19 +13,12 @@ from pirights.deadlines import (
     build_calendars,
     extend,
     initial_deadline,
-    load_policies,
     period_end,
     provisional_between,
     shift_for_pause,
     working_days_between,
 )
-
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "policies.toml"
-POLICIES = load_policies(CONFIG)
-CALENDARS = build_calendars()
-CN = POLICIES.get("CN", "access")
-EU = POLICIES.get("EU", "access")
-US = POLICIES.get("US-CA", "access")
+from tests.deadlines.shipped import CALENDARS, CN, EU, POLICIES, US
 
 
 def cal(policy):

@@ -1,29 +1,21 @@
 """The explanation of a due date (SPEC §13): the same count as the engine's, step by step."""
 
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pirights.deadlines import (
     ExtensionError,
-    build_calendars,
     end_of_day,
     explain,
     extend,
     initial_deadline,
-    load_policies,
     parse_policies,
     shift_for_pause,
 )
+from tests.deadlines.shipped import CALENDARS, CN, EU, US
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "policies.toml"
-POLICIES = load_policies(CONFIG)
-CALENDARS = build_calendars()
-CN = POLICIES.get("CN", "access")
-EU = POLICIES.get("EU", "access")
-US = POLICIES.get("US-CA", "access")
 # A short working-day rule and a calendar-day one on China's calendar widen what is tried.
 EXTRA = parse_policies(
     {
