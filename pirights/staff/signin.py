@@ -20,6 +20,7 @@ from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.audit.sequencer import format_at
 from pirights.crypto import cipher
+from pirights.database import MAX_ROW_ID
 from pirights.errors import TooManyRequests, Unauthorized
 from pirights.extensions import db
 from pirights.staff import passwords, throttle
@@ -59,39 +60,42 @@ def sign_in(name: str, password: str, client: str) -> Staff:
     """The active member with this name and password, or SignInRefused (or 429).
 
     The password is checked (or a dummy hash, for an unknown name) before anything is
-    decided, so every refusal costs the same time. Nothing typed is recorded: the trail
-    names the member only when the name is a member's.
+    decided, so every refusal costs the same time. The check runs outside the unit of
+    work: Argon2 is slow on purpose, and on SQLite every transaction holds the database's
+    one write lock. The outcome is then applied under the member's row lock, against the
+    hash that was checked. Nothing typed is recorded: the trail names the member only
+    when the name is a member's.
     """
     tracker = _throttle(client)
     now = clock.now()
+    known = _member(db.session, name)
+    checked = known.password_hash if known else None
+    locked = known is not None and known.locked_until is not None and known.locked_until > now
+    db.session.commit()  # the read's transaction ends before the slow check
+    name_key = cipher().blind_index("staff-name:" + name.casefold())[:32]
+    matches = False
+    if not locked:
+        matches = passwords.verify(checked, password)
     locked_until: datetime | None = None
     with db.unit_of_work() as s:
-        member = None
-        if NAME_RE.match(name):
-            member = s.scalar(select(Staff).where(Staff.name == name).with_for_update())
-        if member is not None and member.role == SERVICE:
-            member = None
-        name_key = cipher().blind_index("staff-name:" + name.casefold())[:32]
+        member = _member(s, name, for_update=True)
         stranger_lock = tracker.name_locked_for(name_key) if member is None else None
         if member is not None and member.locked_until and member.locked_until > now:
             reason, locked_until = "locked", member.locked_until
         elif stranger_lock is not None:
             reason, locked_until = "locked", now + timedelta(seconds=stranger_lock)
+        elif member is None or not member.active or member.password_hash is None:
+            # A revoked member, or one without a password, locks like a stranger's name:
+            # a name that never locked would tell that it is a member's.
+            reason = _REFUSED_NAME[member is None, member is not None and not member.active]
+            locked_until = _strike_stranger(s, tracker, name_key, now, client)
+        elif not matches or member.password_hash != checked:
+            # A hash changed since the check (a new password meanwhile) counts as wrong.
+            reason = "password"
+            locked_until = _count_failure(s, member, now, client)
         else:
-            matches = passwords.verify(member.password_hash if member else None, password)
-            if member is None:
-                reason = "unknown_name"
-                locked_until = _strike_stranger(s, tracker, name_key, now, client)
-            elif not member.active:
-                reason = "inactive_staff"
-            elif member.password_hash is None:
-                reason = "no_password"
-            elif not matches:
-                reason = "password"
-                locked_until = _count_failure(s, member, now, client)
-            else:
-                _succeeded(s, member, password, client)
-                return member
+            _succeeded(s, member, password, client)
+            return member
     refused_attempt(tracker, reason, ROUTE, client)
     if locked_until is not None:
         raise SignInRefused(
@@ -101,10 +105,26 @@ def sign_in(name: str, password: str, client: str) -> Staff:
     raise SignInRefused("Wrong name or password.")
 
 
+# (unknown name, inactive member) -> the refusal's reason in the trail
+_REFUSED_NAME = {
+    (True, False): "unknown_name",
+    (False, True): "inactive_staff",
+    (False, False): "no_password",
+}
+
+
+def _member(s, name: str, *, for_update: bool = False) -> Staff | None:
+    """The member who may sign in with a password under this name (not a service token)."""
+    if not NAME_RE.match(name):
+        return None
+    query = select(Staff).where(Staff.name == name, Staff.role != SERVICE)
+    return s.scalar(query.with_for_update() if for_update else query)
+
+
 def _strike_stranger(
     s, tracker: throttle.AuthFailures, name_key: str, now: datetime, client: str
 ) -> datetime | None:
-    """Count a failure for a name that is no member's, and lock it like a member's.
+    """Count a failure for a name that is no active member's, and lock it like a member's.
 
     Otherwise five wrong passwords would tell whether a name exists: a member's name
     locks, a stranger's would not. The trail gets a keyed hash of the name (it may be
@@ -114,19 +134,7 @@ def _strike_stranger(
     if tracker.strike(name_key, LOCK_AFTER, seconds) is None:
         return None
     until = now + LOCK_FOR
-    record(
-        s,
-        actor="system",
-        action=actions.AUTH_DENIED,
-        data={
-            "reason": "locked_out",
-            "route": ROUTE,
-            "name": name_key[:16],
-            "failures": LOCK_AFTER,
-            "locked_until": format_at(until),
-            "client": client_key(client),
-        },
-    )
+    _audit_lock(s, until, client, name=name_key[:16])
     return until
 
 
@@ -137,6 +145,13 @@ def _count_failure(s, member: Staff, now: datetime, client: str) -> datetime | N
         return None
     member.failed_sign_ins = 0
     member.locked_until = now + LOCK_FOR
+    _audit_lock(s, member.locked_until, client, staff=member.name)
+    return member.locked_until
+
+
+def _audit_lock(s, until: datetime, client: str, **who: str) -> None:
+    """`auth.denied` for a name just locked (`staff` for a member's, `name` for a keyed
+    hash of any other), in the unit of work that locked it."""
     record(
         s,
         actor="system",
@@ -144,13 +159,12 @@ def _count_failure(s, member: Staff, now: datetime, client: str) -> datetime | N
         data={
             "reason": "locked_out",
             "route": ROUTE,
-            "staff": member.name,
+            **who,
             "failures": LOCK_AFTER,
-            "locked_until": format_at(member.locked_until),
+            "locked_until": format_at(until),
             "client": client_key(client),
         },
     )
-    return member.locked_until
 
 
 def _succeeded(s, member: Staff, password: str, client: str) -> None:
@@ -198,7 +212,7 @@ def session_member(staff_id: object, epoch: object) -> Staff | None:
     """The member a console session names, while it may still act; else None."""
     if not isinstance(staff_id, int) or not isinstance(epoch, int):
         return None
-    if not 1 <= staff_id <= 2**31 - 1:
+    if not 1 <= staff_id <= MAX_ROW_ID:
         return None
     member = db.session.get(Staff, staff_id)
     if member is None or not member.active or member.role == SERVICE:
