@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from pirights.alerts.mail import staff_domain
 from pirights.console import session as console_session
 from pirights.console.auth_views import login_page
 from pirights.console.blueprint import FORM_ACTION_SOURCES, bp
@@ -131,9 +132,8 @@ def oidc_callback():
         log.info("single sign-on refused", exc_info=True)
         return login_page(401, error=_("Single sign-on did not complete. Try again."))
     claims = token.get("userinfo") or {}
-    raw = current_app.config["PIRIGHTS"].raw
-    domain = str((raw.get("notifications") or {}).get("staff_email_domain") or "")
-    names = candidates(dict(claims), current_app.extensions["pirights_console"], domain)
+    settings = current_app.extensions["pirights_console"]
+    names = candidates(dict(claims), settings, staff_domain())
     target = session.pop(NEXT, None)
     try:
         member = signin.sign_in_external(names, "oidc", request.remote_addr or "unknown")
