@@ -32,8 +32,9 @@ from pirights.console.session import console_view
 from pirights.deadlines.explain import Explanation
 from pirights.deadlines.runtime import book
 from pirights.errors import DomainError, Forbidden, PreconditionFailed
+from pirights.extensions import db
 from pirights.intake_form.locale import babel_locale
-from pirights.requests import extensions, present, service
+from pirights.requests import extensions, hooks, present, service
 from pirights.requests import lifecycle as lc
 from pirights.requests.models import Request
 from pirights.requests.recompute import steps
@@ -85,8 +86,9 @@ class FormProblem(Exception):
 def allowed_actions(req: Request, member: Staff) -> list[str]:
     """The page actions the member may take on the request now, in §13's order.
 
-    State-machine actions are those `lifecycle.check` accepts now for the member's role;
-    the others follow the rules their services apply.
+    State-machine actions are those `lifecycle.check` and the features' before_transition
+    hooks accept now for the member's role; the others follow the rules their services
+    apply.
     """
     if member.role not in roles.WRITERS:
         return []
@@ -96,7 +98,11 @@ def allowed_actions(req: Request, member: Staff) -> list[str]:
             continue
         try:
             lc.check(action, req.status, identity_verified=req.identity_verified)
-        except lc.TransitionRefused:
+            # The features' own refusals too (a complaint without a measure, tasks still
+            # open), so a button is offered only when the service would take it.
+            for before in hooks.before_transition:
+                before(db.session, req, name)
+        except (lc.TransitionRefused, DomainError):
             continue
         out.append(name)
     open_ = req.status not in lc.TERMINAL

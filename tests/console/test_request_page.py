@@ -234,7 +234,10 @@ def test_complaint_measure_and_remediation(console_client, submit):
     assert "measure" in actions_on(page) and "remediation" not in actions_on(page)
     assert act(agent, ref, "verify_identity", method="account_login").status_code == 303
     assert act(agent, ref, "accept").status_code == 303
+    # Complete is offered only once a measure is recorded (the complaints feature's rule).
+    assert "complete" not in actions_on(agent.get(f"/console/requests/{ref}"))
     assert act(agent, ref, "measure", kind="takedown", detail="Output removed.").status_code == 303
+    assert "complete" in actions_on(agent.get(f"/console/requests/{ref}"))
     assert act(agent, ref, "complete", resolution="Upheld.").status_code == 303
     page = agent.get(f"/console/requests/{ref}")
     assert "remediation" in actions_on(page)
