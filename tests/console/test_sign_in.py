@@ -285,3 +285,19 @@ def test_secure_cookie_behind_a_trusted_tls_proxy(
     )
     assert resp.status_code == 303
     assert ("Secure" in resp.headers.getlist("Set-Cookie")[-1]) is secure
+
+
+def test_revoked_and_passwordless_names_lock_like_a_members(app, client, make_member, make_staff):
+    """A name that never locked would tell that it is a revoked or token-only member's."""
+    from pirights.staff.service import revoke_staff
+
+    make_member("agent", "gone")
+    with app.app_context():
+        revoke_staff("gone")
+    make_staff("tokenonly", "agent")
+    for name in ("gone", "tokenonly"):
+        for _ in range(4):
+            assert sign_in(client, name, "wrong password!").status_code == 401
+        assert sign_in(client, name, "wrong password!").status_code == 423
+    locks = [e for e in _events(app, "auth.denied") if _data(e)["reason"] == "locked_out"]
+    assert len(locks) == 2 and all("name" in _data(e) for e in locks)
