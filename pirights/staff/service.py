@@ -220,6 +220,7 @@ def identify(header: str | None, route: str, client: str = "unknown") -> Identit
         known = token_cache.get(database, digest, now)
         if known is not None:
             return known
+        seen = token_cache.generation()
         row = db.session.execute(
             select(StaffToken, Staff)
             .join(Staff, Staff.id == StaffToken.staff_id)
@@ -240,7 +241,7 @@ def identify(header: str | None, route: str, client: str = "unknown") -> Identit
             headers={"WWW-Authenticate": 'Bearer realm="pirights"'},
         )
     identity = Identity.of(member)
-    token_cache.put(database, digest, identity, tok.expires_at, now)
+    token_cache.put(database, digest, identity, tok.expires_at, now, seen)
     return identity
 
 

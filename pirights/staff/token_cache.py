@@ -36,6 +36,14 @@ class Entry:
 
 
 _entries: dict[tuple[str, str], Entry] = {}
+# Bumped by every clear(): a lookup that began before a revocation in this process must
+# not put back what the revocation cleared (it read the token before the revoke committed).
+_generation = 0
+
+
+def generation() -> int:
+    """Note this before reading a token from the database; hand it to put()."""
+    return _generation
 
 
 def get(database: str, token_hash: str, now: datetime) -> Identity | None:
@@ -50,10 +58,18 @@ def get(database: str, token_hash: str, now: datetime) -> Identity | None:
 
 
 def put(
-    database: str, token_hash: str, staff: Identity, expires_at: datetime | None, now: datetime
+    database: str,
+    token_hash: str,
+    staff: Identity,
+    expires_at: datetime | None,
+    now: datetime,
+    seen: int,
 ) -> None:
-    """Remember a token that has just authenticated."""
+    """Remember a token that has just authenticated, unless the memory was cleared since
+    `seen` (generation() before the lookup)."""
     with _lock:
+        if seen != _generation:
+            return
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
         _entries[(database, token_hash)] = Entry(staff, expires_at, now)
@@ -61,5 +77,7 @@ def put(
 
 def clear() -> None:
     """Forget every token (a revocation in this process takes effect at once)."""
+    global _generation
     with _lock:
+        _generation += 1
         _entries.clear()
