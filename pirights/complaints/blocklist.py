@@ -33,6 +33,8 @@ CACHE = "pirights_blocklist_matcher"  # app.extensions key: (version, Matcher, r
 # change made by another process reaches this one's checks within this bound; a change made
 # in this process, at its commit.
 VERSION_TTL = 1.0
+CHANGED = "pirights.blocklist.changed"  # session.info: this unit of work bumped the version
+GENERATION = "pirights_blocklist_generation"  # app.extensions: changes committed here
 
 
 def version(s: Session) -> int:
@@ -60,15 +62,25 @@ def _bump(s: Session) -> int:
     """Advance the list's version (the ETag pollers compare) under its row lock."""
     state = lock_state(s)
     state.version += 1
-    event.listen(s, "after_commit", _forget_version, once=True)
+    s.info[CHANGED] = True
     return state.version
 
 
-def _forget_version(_session: Session) -> None:
-    """After a change commits, this process's next check reads the version again."""
-    cached = current_app.extensions.get(CACHE)
-    if cached is not None:
-        current_app.extensions[CACHE] = (cached[0], cached[1], float("-inf"))
+@event.listens_for(Session, "after_commit")
+def _forget_version(session: Session) -> None:
+    """After a change commits, this process's next check reads the version again, and a
+    check that read the version before the commit does not store what it built."""
+    if session.info.pop(CHANGED, False):
+        current_app.extensions[GENERATION] = current_app.extensions.get(GENERATION, 0) + 1
+        cached = current_app.extensions.get(CACHE)
+        if cached is not None:
+            current_app.extensions[CACHE] = (cached[0], cached[1], float("-inf"))
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_version(session: Session) -> None:
+    """A change rolled back changed nothing."""
+    session.info.pop(CHANGED, None)
 
 
 def add_entry(
@@ -207,10 +219,11 @@ def matcher() -> Matcher:
     now = time.monotonic()
     if cached is not None and 0 <= now - cached[2] < VERSION_TTL:
         return cached[1]
+    seen = current_app.extensions.get(GENERATION, 0)
     with db.unit_of_work() as s:
         v = version(s)
         if cached is not None and cached[0] == v:
-            current_app.extensions[CACHE] = (v, cached[1], now)
+            current_app.extensions[CACHE] = (v, cached[1], _read_at(seen, now))
             return cached[1]
         rows = s.execute(
             select(BlocklistEntry.id, BlocklistEntry.terms).where(
@@ -219,8 +232,15 @@ def matcher() -> Matcher:
         ).all()
     built = Matcher((entry_id, json.loads(terms)) for entry_id, terms in rows)
     # One assignment: threads racing here each store a whole (version, matcher, time).
-    current_app.extensions[CACHE] = (v, built, now)
+    current_app.extensions[CACHE] = (v, built, _read_at(seen, now))
     return built
+
+
+def _read_at(seen: int, now: float) -> float:
+    """When the stored version counts as read: now, unless a change committed in this
+    process since the check noted `seen`; then never, so the next check reads again
+    instead of trusting a version from before that change for VERSION_TTL."""
+    return now if current_app.extensions.get(GENERATION, 0) == seen else float("-inf")
 
 
 def check(text: str) -> list[dict[str, Any]]:
