@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -38,6 +38,7 @@ from pirights.requests.service import load_for_requester
 from pirights.staff.models import Staff
 
 log = logging.getLogger(__name__)
+ERASED = "pirights.files.erased"  # session.info: object keys to delete after commit
 
 REQUESTER_MAX_BYTES = 10 * MIB
 STAFF_MAX_BYTES = 100 * MIB
@@ -365,13 +366,36 @@ def present_detail(req: Request, now: datetime, masked: bool) -> dict[str, Any]:
 
 
 def erase_files(s: Session, req: Request) -> None:
-    """Purge's hook: delete the request's file contents (the PII registry erases the
-    names). Size, hash, type and dates stay, so the trail can still say what was sent."""
-    st = store()
+    """Purge's hook: erase the request's file contents (the PII registry erases the
+    names). Size, hash, type and dates stay, so the trail can still say what was sent.
+
+    The rows are cleared in the purge's unit of work; the objects go once it commits
+    (`_delete_erased`), so a purge that rolls back leaves every file readable. An object
+    whose deletion fails then is an orphan the files sweep removes."""
     now = clock.now()
+    erased = s.info.setdefault(ERASED, [])
     for row in s.scalars(select(File).where(File.request_id == req.id, File.blob.is_not(None))):
         blob = row.blob or ""
-        st.delete(blob)
-        st.delete(TMP + blob.removeprefix(BLOBS))  # an interrupted publish
+        erased += [blob, TMP + blob.removeprefix(BLOBS)]  # the second: an interrupted publish
         row.blob = row.key_id = None
         row.erased_at = now
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_erased(session: Session) -> None:
+    """Delete the objects of files a committed purge erased."""
+    keys = session.info.pop(ERASED, None)
+    if not keys:
+        return
+    st = store()
+    for key in keys:
+        try:
+            st.delete(key)
+        except Exception:  # the row no longer names it: the sweep removes it later
+            log.warning("an erased file's object could not be deleted now", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_erased(session: Session) -> None:
+    """A purge rolled back erased nothing."""
+    session.info.pop(ERASED, None)

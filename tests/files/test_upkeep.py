@@ -122,6 +122,30 @@ def test_purge_erases_file_contents_and_names(backend, app, client, auth, store,
     assert refused.status_code == 409
 
 
+def test_a_purge_that_rolls_back_leaves_the_files_readable(backend, app, client, auth, store,
+                                                             two_files):  # fmt: skip
+    """The objects go only when the purge's unit of work commits."""
+    from pirights.extensions import db
+    from pirights.files.service import erase_files
+    from pirights.requests.queries import load
+
+    ref, _token, ids = two_files
+    before = stored_keys(app, store)
+    with app.app_context():
+        with pytest.raises(RuntimeError), db.unit_of_work() as s:
+            erase_files(s, load(s, ref, for_update=True))
+            raise RuntimeError("the purge failed after erasing the rows")
+        # The session's next commit does not delete them either.
+        with db.unit_of_work() as s:
+            load(s, ref)
+    assert stored_keys(app, store) == before
+    supervisor = auth("supervisor")
+    assert client.get(f"/api/v1/requests/{ref}/files/{ids[0]}", headers=supervisor).data == PNG
+    with app.app_context(), db.unit_of_work() as s:
+        erase_files(s, load(s, ref, for_update=True))
+    assert stored_keys(app, store) == []
+
+
 def test_sweep_removes_orphans_older_than_a_day(
     backend, app, app_overrides, store, two_files, monkeypatch
 ):
