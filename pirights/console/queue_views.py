@@ -29,7 +29,7 @@ from pirights.extensions import db
 from pirights.requests import lifecycle as lc
 from pirights.requests import present, queries, service
 from pirights.requests.models import Request
-from pirights.requests.schemas import ListArgsSchema
+from pirights.requests.schemas import AssignInSchema, ListArgsSchema, TransitionInSchema
 from pirights.staff import roles
 from pirights.staff.models import Staff
 
@@ -187,6 +187,32 @@ def _bulk_one(op: str, reference: str, form: dict[str, str], member: Staff) -> s
     return None
 
 
+def _bulk_field_problems(op: str, form: dict[str, str]) -> list[str]:
+    """What is wrong with the bulk form's fields, read by the API's own schemas (so the
+    same limits apply, and text a database refuses, such as NUL, never reaches one)."""
+    try:
+        if op == "assign":
+            AssignInSchema().load({"assignee": form["assignee"]})
+        elif op == "refuse":
+            fields = {"legal_basis": form["legal_basis"], "reason": form["reason"]}
+            TransitionInSchema().load({"action": "refuse", **fields})
+    except ValidationError as exc:
+        wrong = exc.normalized_messages()
+    else:
+        return []
+    if op == "assign":
+        return [_("Choose whom to assign the requests to.")]
+    problems = []
+    if "legal_basis" in wrong:
+        problems.append(_("Choose the legal basis for refusing."))
+    if "reason" in wrong:
+        if len(form["reason"]) > 10000:
+            problems.append(_("The reason is too long (at most 10,000 characters)."))
+        else:
+            problems.append(_("Write the reason the requesters will be shown."))
+    return problems
+
+
 @bp.route("/bulk", methods=["POST"])
 @console_view(*roles.SUPERVISORS)
 def bulk():
@@ -202,15 +228,7 @@ def bulk():
         problems.append(_("Select at least one request in the queue."))
     if len(refs) > BULK_MAX:
         problems.append(_("Select at most %(n)d requests at a time.", n=BULK_MAX))
-    if op == "assign" and not form["assignee"]:
-        problems.append(_("Choose whom to assign the requests to."))
-    if op == "refuse":
-        if form["legal_basis"] not in lc.LEGAL_BASES:
-            problems.append(_("Choose the legal basis for refusing."))
-        if not form["reason"]:
-            problems.append(_("Write the reason the requesters will be shown."))
-        elif len(form["reason"]) > 10000:
-            problems.append(_("The reason is too long (at most 10,000 characters)."))
+    problems += _bulk_field_problems(op, form)
     done: list[str] = []
     refused: list[tuple[str, str]] = []
     if not problems:

@@ -32,6 +32,10 @@ def load(s: Session, reference: str, *, for_update: bool = False) -> Request:
     (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), so a change
     decided on what was read cannot interleave with another one.
     """
+    if "\x00" in reference:
+        # No reference holds one, and PostgreSQL refuses it in a query: a form field
+        # (which no input guard reads) could otherwise turn it into a 500.
+        raise NotFound("No request has this reference.")
     q = (
         select(Request)
         .where(Request.reference == normalise_reference(reference))

@@ -388,4 +388,4 @@ class ExtensionInSchema(Schema):
 class AssignInSchema(Schema):
     """Who should handle the request."""
 
-    assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    assignee = Text(required=True, max_length=64)

@@ -226,6 +226,24 @@ def test_bulk_needs_its_fields_and_a_supervisor(console_client, submit):
     assert resp.status_code == 403
 
 
+def test_bulk_with_nul_characters_is_refused_readably(console_client, submit, client, auth):
+    """Form bodies pass no input guard: a NUL must still never reach the database (a 500
+    on PostgreSQL), whichever field carries it."""
+    ref = submit()["reference"]
+    sup = console_client("supervisor")
+    refuse = {"op": "refuse", "ref": [ref], "legal_basis": "rights_of_others"}
+    resp = post(sup, "/console/bulk", {**refuse, "reason": "bad\x00reason"})
+    assert resp.status_code == 422
+    assert "reason" in page_of(resp).find(None, data_problem=True).text()
+    resp = post(sup, "/console/bulk", {"op": "assign", "assignee": "sup\x00", "ref": [ref]})
+    assert resp.status_code == 422
+    resp = post(sup, "/console/bulk", {**refuse, "reason": "r", "ref": ["PIR\x00X"]})
+    assert resp.status_code == 200
+    assert "PIR\x00X" in [r.get("data-ref") for r in page_of(resp).find_all(None, data_ref=True)]
+    detail = client.get(f"/api/v1/requests/{ref}", headers=auth("auditor", "api-aud"))
+    assert detail.get_json()["status"] == "received"
+
+
 def test_bulk_without_csrf_is_refused(console_client, submit):
     ref = submit()["reference"]
     sup = console_client("supervisor")
