@@ -9,6 +9,7 @@ then published (pirights.files.staging).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -290,8 +291,13 @@ def open_blob(st: Store, row: File) -> Iterator[bytes]:
 
 
 def _download(s: Session, req: Request, row: File, actor: str) -> Download:
-    """Open the content, then record the download (in the caller's unit of work)."""
-    sealed = open_blob(store(), row)
+    """Open the content, then record the download (in the caller's unit of work).
+
+    The first segment is decrypted before anything is recorded or sent: a file that does
+    not decrypt (an unknown key, altered bytes) fails here, as an error, not as a 200
+    cut short after its headers with a `file.downloaded` in the trail."""
+    plain = sealing.unseal(cipher(), open_blob(store(), row))
+    first = next(plain)
     record(
         s,
         actor=actor,
@@ -299,7 +305,7 @@ def _download(s: Session, req: Request, row: File, actor: str) -> Download:
         request_ref=req.reference,
         data={"file_id": row.id, "size": row.size, "audience": row.audience},
     )
-    return Download(row, sealing.unseal(cipher(), sealed))
+    return Download(row, itertools.chain([first], plain))
 
 
 def staff_files(reference: str) -> tuple[Request, list[File]]:

@@ -114,3 +114,31 @@ def test_unknown_request_and_file_are_404(client, auth, requester):
         mine = client.get(f"/api/v1/public/requests/{ref}/files/{huge}", headers=token)
         assert mine.status_code == 404
     assert client.get(f"/api/v1/requests/{ref}/files", headers={}).status_code == 401
+
+
+def test_a_file_that_does_not_decrypt_is_neither_sent_nor_recorded(app, client, auth, requester,
+                                                                    store):  # fmt: skip
+    """Decryption starts before the answer and its audit event: an altered file fails as
+    an error, not as a 200 cut short with `file.downloaded` in the trail."""
+    from sqlalchemy import func, select
+
+    from pirights.audit.models import AuditEvent
+    from pirights.extensions import db
+    from pirights.files.models import File
+
+    ref, _ = requester
+    agent = auth("agent")
+    added = upload(client, f"/api/v1/requests/{ref}/files", PNG, headers=agent,
+                   audience="internal").get_json()  # fmt: skip
+    with app.app_context():
+        blob = db.session.get(File, added["id"]).blob
+        store.delete(blob)
+        store.put(blob, [b"\x00" * 100])  # the stored object altered
+    # A server-side fault (logged), answered whole as problem+json, never a cut-off 200.
+    resp = client.get(f"/api/v1/requests/{ref}/files/{added['id']}", headers=agent)
+    assert resp.status_code == 500 and resp.mimetype == "application/problem+json"
+    with app.app_context():
+        downloads = db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "file.downloaded")
+        )
+    assert downloads == 0
