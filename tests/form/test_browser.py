@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -164,11 +165,9 @@ def test_narrow_screen_and_refusal(browser, live_server, client, auth, shots):
     shots(page, "360-1-form")
     page.get_by_role("button", name=ZH.submit).click()
     # The summary exists before the page's script moves focus to it; on a busy machine the
-    # check ran in between, so wait for the focus itself (a few seconds at most).
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('error-summary')",
-        timeout=5000,
-    )
+    # check ran in between, so wait for the focus itself (a few seconds at most). Not with
+    # wait_for_function: its polling evaluates a string, which the page's CSP forbids.
+    expect(page.locator(".error-summary")).to_be_focused(timeout=5000)
     no_horizontal_scroll(page)
     shots(page, "360-2-form-errors")
     fill_request(page, "reputation_complaint", "https://example.cn/" + "very-long-path/" * 12)
