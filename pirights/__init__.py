@@ -71,6 +71,7 @@ def register_database(app: Flask, settings: Settings) -> None:
     """Engine, encryption key and deadline policies: everything data needs."""
     import pirights.models  # noqa: F401  (every mapper known before the first query)
     from pirights import crypto
+    from pirights.audit import recorder
     from pirights.deadlines import runtime
     from pirights.deadlines.policy import PolicyError
     from pirights.extensions import db
@@ -98,6 +99,7 @@ def register_database(app: Flask, settings: Settings) -> None:
         raise ConfigError(str(exc)) from None
     app.config["SQLALCHEMY_URL"] = url
     db.init_app(app, url, pool_size=settings.threads)
+    recorder.configure(db.engine, settings.audit_sequencing)
 
 
 def register_api(app: Flask, settings: Settings) -> None:

@@ -19,13 +19,17 @@ from flask import Flask
 from pirights.config import ConfigError
 from pirights.errors import DomainError
 
+# A command is a short process: its writers sequence their own events as they commit,
+# rather than leave them to a sequencer thread that the process's exit would cut short.
+CLI_OVERRIDES = {"audit": {"sequencing": "after_commit"}}
+
 
 def make_app() -> Flask:
     """Create the app, turning configuration errors into a clean exit (no traceback)."""
     from pirights import create_app
 
     try:
-        return create_app()
+        return create_app(CLI_OVERRIDES)
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
 

@@ -32,6 +32,7 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
     "PIRIGHTS_TRUSTED_PROXIES": ("server", "trusted_proxies", int),
     "PIRIGHTS_SECURE_COOKIES": ("security", "secure_cookies", str),
     "PIRIGHTS_AUDIT_SIGNING_KEY": ("audit", "signing_key", str),
+    "PIRIGHTS_AUDIT_SEQUENCING": ("audit", "sequencing", str),
     "PIRIGHTS_SMTP_HOST": ("notifications", "smtp_host", str),
     "PIRIGHTS_SMTP_PORT": ("notifications", "smtp_port", int),
     "PIRIGHTS_SMTP_FROM": ("notifications", "smtp_from", str),
@@ -81,6 +82,7 @@ class Settings:
     trusted_proxies: int = 0
     secure_cookies: str = "auto"
     audit_signing_key: str = ""
+    audit_sequencing: str = "background"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = ""
@@ -171,6 +173,7 @@ def load_settings(
         trusted_proxies=get("server", "trusted_proxies"),
         secure_cookies=get("security", "secure_cookies").strip().lower(),
         audit_signing_key=get("audit", "signing_key"),
+        audit_sequencing=get("audit", "sequencing").strip(),
         smtp_host=get("notifications", "smtp_host"),
         smtp_port=get("notifications", "smtp_port"),
         smtp_from=get("notifications", "smtp_from"),
@@ -209,6 +212,10 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
     if not 1 <= s.threads <= 64:
         raise ConfigError(f"server.threads: must be between 1 and 64, got {s.threads}")
+    if s.audit_sequencing not in ("background", "after_commit"):
+        raise ConfigError(
+            f"audit.sequencing: must be 'background' or 'after_commit', got {s.audit_sequencing!r}"
+        )
     if not 1 <= s.complaint_measure_hours <= 24 * 30:
         raise ConfigError("complaints.measure_hours: must be between 1 and 720")
     if not s.complaint_remediation[:-1].isdigit() or s.complaint_remediation[-1:] not in "dm":

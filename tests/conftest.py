@@ -103,6 +103,9 @@ def app_overrides(database_url) -> dict:
         "database": {"url": database_url},
         "security": {"encryption_key": TEST_KEY, "secret_key": "test-secret"},
         "public": {"rate_limit": "off"},
+        # Writers sequence their own events, so a test reads them at once; the
+        # background thread has tests of its own (tests/audit/test_background.py).
+        "audit": {"sequencing": "after_commit"},
     }
 
 

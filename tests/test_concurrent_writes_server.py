@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, text
 
+from pirights.audit.sequencer import catch_up
 from pirights.database import normalise_url
 from tests.conftest import TEST_KEY, valid_request
 from tests.servers import serving
@@ -127,7 +128,10 @@ class Database:
             return conn.execute(text(sql), params).scalar_one()
 
     def events(self, action: str, ref: str | None = None, like: str | None = None) -> int:
-        """Audit events of `action` (for `ref`, with data containing `like`)."""
+        """Audit events of `action` (for `ref`, with data containing `like`), read as a
+        reader of the chain does: the servers' sequencer threads may still hold some in
+        the queue, so whatever waits is sequenced first."""
+        catch_up(self.engine)
         sql = "SELECT count(*) FROM audit_events WHERE action = :action"
         if ref is not None:
             sql += " AND request_ref = :ref"

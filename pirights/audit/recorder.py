@@ -1,14 +1,17 @@
 """Record audit events inside the caller's transaction (SPEC §6).
 
 On PostgreSQL an event is *accepted* in the change's own transaction (a row of
-`audit_pending`, no shared lock) and *sequenced* into the chain right after that
-transaction commits (sequencer.py). On SQLite, where transactions run one at a time
-anyway, it is appended to the chain inline, in the change's transaction.
+`audit_pending`, no shared lock) and *sequenced* into the chain after that transaction
+commits (sequencer.py): by the process's sequencer thread (background.py, the default),
+or by the writer itself right after its commit (`audit.sequencing = "after_commit"`). On
+SQLite, where transactions run one at a time anyway, it is appended to the chain inline,
+in the change's transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,13 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from pirights import clock
-from pirights.audit import sequencer
+from pirights.audit import background, sequencer
 from pirights.audit.chain import STORED_COLUMNS as COLUMNS
 from pirights.audit.chain import stored_event
-from pirights.audit.models import AuditEvent, AuditPending
+from pirights.audit.models import AuditEvent
 from pirights.audit.sequencer import HEAD_ID, format_at
 
-__all__ = ["HEAD_ID", "as_dict", "format_at", "record", "record_many"]
+__all__ = ["HEAD_ID", "as_dict", "configure", "format_at", "record", "record_many"]
 
 log = logging.getLogger(__name__)
 # session.info key: the connection of a transaction that accepted events, which need
@@ -31,6 +34,20 @@ log = logging.getLogger(__name__)
 ACCEPTED = "pirights.audit.accepted"
 # session.info key: events recorded in this transaction, inserted when it commits
 QUEUED = "pirights.audit.queued"
+SEQUENCING = ("background", "after_commit")
+# engines whose writers nudge their process's sequencer thread; through any other engine
+# (one made outside create_app, say) a writer sequences its own events after commit
+_background: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure(engine: Engine, sequencing: str) -> None:
+    """Choose who sequences the events committed through `engine` (one of SEQUENCING)."""
+    if sequencing not in SEQUENCING:
+        raise ValueError(f"audit sequencing must be one of {', '.join(SEQUENCING)}")
+    if sequencing == "background":
+        _background.add(engine)
+    else:
+        _background.discard(engine)
 
 
 def record(
@@ -81,7 +98,7 @@ def _accept_queued(session: Session) -> None:
     if not rows:
         return
     conn = session.connection()
-    sequencer.insert_rows(conn, AuditPending.__table__, sequencer.PENDING_COLUMNS, rows)
+    sequencer.accept(conn, rows)
     session.info[ACCEPTED] = conn
 
 
@@ -99,7 +116,8 @@ def append_inline(session: Session, items: Sequence[sequencer.Item]) -> list[dic
 
 @event.listens_for(Session, "after_commit")
 def _sequence_after_commit(session: Session) -> None:
-    """Sequence the events this transaction accepted, now that they are committed.
+    """Have the events this transaction accepted sequenced, now that they are committed:
+    nudge the process's sequencer thread or, configured so, sequence them here.
 
     The change and its event are durable already; if sequencing fails here (the
     database went away), the event waits in the queue for the next sequencer, so the
@@ -107,6 +125,9 @@ def _sequence_after_commit(session: Session) -> None:
     """
     conn = session.info.pop(ACCEPTED, None)
     if conn is None:
+        return
+    if conn.engine in _background:
+        background.for_engine(conn.engine).nudge()
         return
     # The session still holds its connection, its transaction committed: sequencing on it
     # saves a pool checkout. If the session ran inside an outer transaction, use another.

@@ -83,6 +83,28 @@ CHAIN_AND_MOVE_HEAD = text(
 )
 
 
+ACCEPT = text(
+    "INSERT INTO audit_pending (actor, action, request_ref, data, accepted_at) "
+    "SELECT actor, action, request_ref, data, accepted_at FROM unnest(CAST(:actor AS text[]), "
+    "CAST(:action AS text[]), CAST(:request_ref AS text[]), CAST(:data AS text[]), "
+    "CAST(:accepted_at AS text[])) WITH ORDINALITY "
+    "AS e(actor, action, request_ref, data, accepted_at, n) ORDER BY n"
+)
+
+
+def accept(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Queue a transaction's accepted events (PENDING_COLUMNS) in their order.
+
+    On PostgreSQL one statement whatever their number (columns as arrays): a list of
+    parameter sets would go through the driver's pipeline, which measured as a tenth of
+    a public submission's CPU for its two events.
+    """
+    if conn.dialect.name != "postgresql" or len(rows) >= COPY_THRESHOLD:
+        insert_rows(conn, PENDING, PENDING_COLUMNS, rows)
+        return
+    conn.execute(ACCEPT, {c: [r[c] for r in rows] for c in PENDING_COLUMNS})
+
+
 def append(conn: Connection, items: Sequence[Item]) -> list[dict[str, Any]]:
     """Append items to the chain in the connection's transaction, holding the head row.
 

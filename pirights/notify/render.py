@@ -8,7 +8,7 @@ whatever the language of the HTTP request that caused the message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from babel.dates import format_date
@@ -40,10 +40,9 @@ def babel_locale(request_locale: str | None) -> str:
     return EN if (request_locale or "").lower().startswith("en") else ZH
 
 
-def local_date(moment: datetime, tz: Any, locale: str) -> str:
-    """The local calendar day of `moment`, written as the locale writes dates
-    (2026年10月27日, October 27, 2026)."""
-    return format_date(moment.astimezone(tz).date(), format="long", locale=locale)
+def long_date(day: date, locale: str) -> str:
+    """A calendar day as the locale writes dates (2026年10月27日, October 27, 2026)."""
+    return format_date(day, format="long", locale=locale)
 
 
 def email(kind: str, locale: str, reference: str, **context: Any) -> dict[str, str]:

@@ -1,13 +1,16 @@
 """Queue the requester's emails and texts in the cause's unit of work (SPEC §12.2).
 
-Each function renders the message now, in the request's language, and adds it to the
-outbox; the worker sends it after the cause commits. A requester without an email address
-gets no email (a code may still go by SMS). Messages never carry the tracking token.
+An email is queued as what it is made of (kind, language, the request's details) and
+composed, in the request's language, by the worker when it sends it (`compose`): rendering
+two templates was the largest cost of a public submission, which now only inserts the row.
+The row is queued in the cause's transaction as before, so a message goes out if and only
+if its cause committed. A requester without an email address gets no email (a code may
+still go by SMS). Messages never carry the tracking token.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -22,6 +25,8 @@ from pirights.requests.models import Request
 from pirights.requests.present import LEGAL_BASIS_TEXT, RIGHTS_NOTICE
 
 PREFIX = "requester."
+# The stored payload's key for what `compose` renders.
+PARTS = "compose"
 
 
 def sms_configured() -> bool:
@@ -30,36 +35,80 @@ def sms_configured() -> bool:
     return bool(settings and settings.sms_url)
 
 
-def _common(req: Request) -> dict[str, Any]:
-    """What every requester email shows: the greeting's name and the request."""
-    return {"name": req.requester_name, "type_title": words.TYPE_TITLES.get(req.type, req.type)}
-
-
-def _date(req: Request, moment: datetime, locale: str) -> str:
-    """A due date as the requester's locale writes the local day."""
-    return render.local_date(moment, book().timezone(req.jurisdiction), locale)
-
-
 def queue_email(
     s: Session, req: Request, kind: str, now: datetime, **context: Any
 ) -> OutboxMessage | None:
-    """Render `kind` for this request's requester and queue it; None without an address."""
+    """Queue `kind` for this request's requester; None without an address.
+
+    `context` holds JSON values, and datetimes, which are stored as the local calendar
+    day of the request's jurisdiction and written in the requester's language when sent.
+    """
     if not req.requester_email:
         return None
-    locale = render.babel_locale(req.locale)
-    with_dates = {
-        k: _date(req, v, locale) if isinstance(v, datetime) else v for k, v in context.items()
+    tz = book().timezone(req.jurisdiction)
+    dates = [k for k, v in context.items() if isinstance(v, datetime)]
+    values = {
+        k: v.astimezone(tz).date().isoformat() if k in dates else v for k, v in context.items()
     }
-    content = render.email(kind, locale, req.reference, **_common(req), **with_dates)
+    parts = {
+        "kind": kind,
+        "locale": render.babel_locale(req.locale),
+        "reference": req.reference,
+        "name": req.requester_name,
+        "type": req.type,
+        "values": values,
+        "dates": dates,
+    }
     return enqueue(
         s,
         kind=PREFIX + kind,
         channel="email",
-        payload={"to": req.requester_email, **content},
+        payload={"to": req.requester_email, PARTS: parts},
         now=now,
         request_id=req.id,
         request_ref=req.reference,
     )
+
+
+def _words(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Text a kind shows from the catalogs, chosen by the stored values (in the locale
+    `render.email` switches to)."""
+    if kind == "completed":
+        return {"result_text": words.RESULT_TEXTS.get(values.get("result") or "", "")}
+    if kind == "refused":
+        basis = values.get("legal_basis") or "other"
+        # requests.present's English is the catalog's msgid (the form translates the same).
+        return {
+            "legal_basis_text": lazy_gettext(LEGAL_BASIS_TEXT.get(basis, basis)),
+            "rights_notice": lazy_gettext(RIGHTS_NOTICE),
+        }
+    return {}
+
+
+def compose(payload: dict[str, Any]) -> dict[str, Any]:
+    """The email to send from a queued payload: recipient, subject, text and HTML.
+
+    Called by the worker (an outbox composer, registered in init_app) in the app context.
+    A payload queued before messages were composed at delivery is already whole.
+    """
+    parts = payload.get(PARTS)
+    if parts is None:
+        return payload
+    locale, kind = parts["locale"], parts["kind"]
+    values = dict(parts["values"])
+    for key in parts["dates"]:
+        values[key] = render.long_date(date.fromisoformat(values[key]), locale)
+    type_title = words.TYPE_TITLES.get(parts["type"], parts["type"])
+    content = render.email(
+        kind,
+        locale,
+        parts["reference"],
+        name=parts["name"],
+        type_title=type_title,
+        **values,
+        **_words(kind, values),
+    )
+    return {"to": payload["to"], **content}
 
 
 def receipt(
@@ -122,13 +171,12 @@ def files_to_fetch(req: Request) -> list[str]:
 def completed(s: Session, req: Request, now: datetime) -> None:
     """The outcome of a completed request: result, resolution, a partial result's reason and
     the files to fetch."""
-    result = req.outcome_result or "fulfilled"
     queue_email(
         s,
         req,
         "completed",
         now,
-        result_text=words.RESULT_TEXTS.get(result, ""),
+        result=req.outcome_result or "fulfilled",
         resolution=req.resolution or "",
         reason=req.outcome_reason,
         files=files_to_fetch(req),
@@ -137,17 +185,13 @@ def completed(s: Session, req: Request, now: datetime) -> None:
 
 def refused(s: Session, req: Request, now: datetime) -> None:
     """A refusal: the reason, the legal basis in words and the right to complain or sue."""
-    basis = req.legal_basis or "other"
     queue_email(
         s,
         req,
         "refused",
         now,
         reason=req.outcome_reason or "",
-        legal_basis=basis,
-        # requests.present's English is the catalog's msgid (the form translates the same).
-        legal_basis_text=lazy_gettext(LEGAL_BASIS_TEXT.get(basis, basis)),
-        rights_notice=lazy_gettext(RIGHTS_NOTICE),
+        legal_basis=req.legal_basis or "other",
     )
 
 

@@ -6,7 +6,7 @@ import json
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,6 +112,24 @@ SETTLE_HOOKS: dict[str, SettleHook] = {}
 def on_settled(kind: str, hook: SettleHook) -> None:
     """Let a feature follow the delivery of its `kind` of message (called from init_app)."""
     SETTLE_HOOKS[kind] = hook
+
+
+Composer = Callable[[dict[str, Any]], dict[str, Any]]
+# kind -> what turns a stored payload into the one its transport sends. A feature may queue
+# what a message is made of and leave rendering to delivery, off its cause's request.
+COMPOSERS: dict[str, Composer] = {}
+
+
+def on_compose(kind: str, composer: Composer) -> None:
+    """Let a feature compose its `kind` of message at delivery (called from init_app)."""
+    COMPOSERS[kind] = composer
+
+
+def composed(item: Claimed) -> Claimed:
+    """The claimed message as its transport sends it (see COMPOSERS); runs in the app
+    context, outside any transaction."""
+    composer = COMPOSERS.get(item.kind)
+    return replace(item, payload=composer(item.payload)) if composer else item
 
 
 def claim(now: datetime, limit: int) -> list[Claimed]:

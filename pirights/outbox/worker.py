@@ -97,9 +97,12 @@ def deliver_batch(
     if not claimed:
         return 0
     by_channel: dict[str, list[service.Claimed]] = defaultdict(list)
-    for item in claimed:
-        by_channel[item.channel].append(item)
     outcomes: list[service.Outcome] = []
+    for item in claimed:
+        try:
+            by_channel[item.channel].append(service.composed(item))
+        except Exception as exc:  # a message that cannot be made is retried, then failed
+            outcomes.append(service.Outcome(item, f"Compose{type(exc).__name__}"))
     for channel, items in by_channel.items():
         results = senders[channel](items)
         outcomes += [outcome(item, r) for item, r in zip(items, results, strict=True)]

@@ -13,15 +13,19 @@ BASE = "/api/v1/public/requests"
 
 
 def queued(app, ref: str) -> list[tuple[str, str, dict]]:
-    """(kind, channel, payload) of every outbox row of a request, oldest first."""
+    """(kind, channel, payload) of every outbox row of a request, oldest first; the
+    payload as the worker sends it (composed, for emails)."""
     from pirights.extensions import db
     from pirights.outbox.models import OutboxMessage
+    from pirights.outbox.service import COMPOSERS
 
     with app.app_context():
         rows = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.request_ref == ref).order_by(OutboxMessage.id)
         ).all()
-        return [(r.kind, r.channel, json.loads(r.payload)) for r in rows]
+        return [
+            (r.kind, r.channel, COMPOSERS.get(r.kind, dict)(json.loads(r.payload))) for r in rows
+        ]
 
 
 def latest_code(app, ref: str) -> str:
