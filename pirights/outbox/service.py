@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pirights.audit import actions
 from pirights.audit.recorder import record_many
+from pirights.database import insert_now
 from pirights.extensions import db
 from pirights.outbox.models import FAILED, PENDING, SENT, OutboxMessage
 from pirights.outbox.retry import RetryPolicy
@@ -34,7 +35,8 @@ def enqueue(
     request_id: int | None = None,
     request_ref: str | None = None,
 ) -> OutboxMessage:
-    """Add a message to deliver once the caller's unit of work commits."""
+    """Add a message to deliver once the caller's unit of work commits (inserted at once:
+    any row it refers to must be in the database already)."""
     msg = OutboxMessage(
         kind=kind,
         channel=channel,
@@ -48,7 +50,7 @@ def enqueue(
         retry_window_from=now,
         updated_at=now,
     )
-    s.add(msg)
+    insert_now(s, msg)
     return msg
 
 

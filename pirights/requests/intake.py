@@ -14,6 +14,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
+from pirights.database import insert_now
 from pirights.deadlines.policy import PolicyError
 from pirights.deadlines.runtime import book
 from pirights.errors import Invalid
@@ -127,8 +128,7 @@ def submit(
             req = _new_request(data, channel, received_at or now, default_jurisdiction)
             token = new_tracking_token()
             req.tracking_token_hash = hash_tracking_token(token)
-            s.add(req)
-            s.flush()
+            insert_now(s, req)
             for created in hooks.on_created:
                 created(s, req)
             answer = {

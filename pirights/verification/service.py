@@ -19,6 +19,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
+from pirights.database import insert_now
 from pirights.errors import Conflict, DomainError, Invalid, NotFound
 from pirights.extensions import db
 from pirights.notify import service as notify
@@ -83,7 +84,8 @@ def _issue(s: Session, req: Request, channel: str, cause: str, now: datetime, ac
         old.state = REPLACED
     code = codes.new_code()
     rules = settings().rules
-    s.add(
+    insert_now(
+        s,
         VerificationCode(
             request_id=req.id,
             channel=channel,
@@ -93,7 +95,7 @@ def _issue(s: Session, req: Request, channel: str, cause: str, now: datetime, ac
             cause=cause,
             created_at=now,
             expires_at=now + rules.lifetime,
-        )
+        ),
     )
     record(
         s,
