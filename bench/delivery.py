@@ -50,11 +50,18 @@ def queue(url: str, n: int) -> None:
                 s,
                 kind="requester.receipt",
                 channel="email",
+                # as notify.service.queue_email stores a receipt: the worker renders it
                 payload={
                     "to": f"person{i}@example.cn",
-                    "subject": f"您的请求 PIR-{i:05d} 已收到",
-                    "text": "我们已收到您的个人信息权利请求。" * 10,
-                    "html": "<p>我们已收到您的个人信息权利请求。</p>" * 10,
+                    "compose": {
+                        "kind": "receipt",
+                        "locale": "zh_CN" if i % 2 else "en",
+                        "reference": f"PIR-B{i:04d}-00000",
+                        "name": "张三",
+                        "type": "delete",
+                        "values": {"due_date": "2026-12-31", "code": "123456", "minutes": 15},
+                        "dates": ["due_date"],
+                    },
                 },
                 now=now,
             )

@@ -88,7 +88,7 @@ class SequencerThread:
             if engine is None or self._stopping:
                 return
             try:
-                sequencer.sequence_pending(engine)
+                sequencer.sequence_pending(engine, pause=GATHER_SECONDS)
             except Exception as exc:  # the events stay queued; the next pass takes them
                 log.warning("audit sequencing failed, retrying: %s", type(exc).__name__)
                 self._wake.set()
