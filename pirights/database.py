@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, MetaData, create_engine, event, insert, inspect
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -295,3 +296,53 @@ class _InsertPlan:
 def _insert_plan(cls: type) -> _InsertPlan:
     """The insert plan of a mapped class."""
     return _InsertPlan(cls)
+
+
+# session.info key: rows to INSERT when the unit of work commits (insert_at_commit)
+AT_COMMIT = "pirights.insert_at_commit"
+# A table's queued rows at least this many go in a statement of their own (executemany).
+AT_COMMIT_BULK = 50
+
+
+def insert_at_commit(s: Session, table: Table, values: dict[str, Any]) -> None:
+    """Queue one row to INSERT as the unit of work commits, with every other queued row.
+
+    For rows nothing in the transaction reads back (a code's hash, an outbox message, an
+    accepted audit event): on PostgreSQL all of a transaction's queued rows go in one
+    statement (each table's rows one multi-row INSERT, joined as data-modifying CTEs), so
+    a public submission pays one round trip for its code, receipt and events instead of
+    three. ORM changes are flushed first, so a queued row may refer to them; queued rows
+    must not refer to each other (the parts of one statement run in no set order). A
+    table's rows are inserted in the order queued.
+    """
+    if not s.in_transaction():
+        s.begin()  # so that a rollback before any statement still clears the queue
+    s.info.setdefault(AT_COMMIT, {}).setdefault(table, []).append(values)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_queued(session: Session) -> None:
+    """Write the rows insert_at_commit queued, as the transaction's last statement."""
+    tables: dict[Table, list[dict[str, Any]]] | None = session.info.pop(AT_COMMIT, None)
+    if not tables:
+        return
+    session.flush()
+    conn = session.connection()
+    parts = []
+    for table, rows in tables.items():
+        if conn.dialect.name != "postgresql" or len(rows) >= AT_COMMIT_BULK:
+            conn.execute(insert(table), rows)
+        else:
+            parts.append(insert(table).values(rows))
+    if parts:
+        *first, last = parts
+        statement = last.add_cte(*(p.cte(f"q{i}") for i, p in enumerate(first)))
+        conn.execute(statement)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_queued(session: Session, _previous: Any) -> None:
+    """A rolled-back unit of work's queued rows go with it. The soft event, because a unit
+    of work that only queued rows used no connection, and rolling it back is then no
+    "real" rollback (nothing here uses savepoints)."""
+    session.info.pop(AT_COMMIT, None)

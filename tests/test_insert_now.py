@@ -1,15 +1,18 @@
-"""`database.insert_now`: one INSERT at once, the object then in the session as loaded."""
+"""`database.insert_now` (one INSERT at once, the object then in the session as loaded) and
+`database.insert_at_commit` (rows written together as the unit of work commits)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from pirights.database import insert_now
 from pirights.requests.models import Request
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+AT = {"accepted_at": "2026-12-01T02:00:00.000000Z"}
 
 
 def new_request(reference: str) -> Request:
@@ -80,3 +83,61 @@ def test_a_rolled_back_unit_of_work_takes_the_row_with_it(app):
         except RuntimeError:
             pass
         assert db.session.execute(text("SELECT count(*) FROM requests")).scalar_one() == 0
+
+
+def test_rows_queued_for_commit_go_in_one_statement_in_their_order(app):
+    from pirights.audit.models import AuditPending
+    from pirights.database import insert_at_commit
+    from pirights.extensions import db
+    from pirights.outbox.models import OutboxMessage
+    from pirights.outbox.service import enqueue
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+        def listen(_conn, _cursor, statement, *_rest):
+            if not statement.startswith("BEGIN"):
+                statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            with db.unit_of_work() as s:
+                req = new_request("PIR-EEEEE-FFFFF")
+                s.add(req)  # pending: the queued rows refer to it, so it is flushed first
+                s.flush()
+                for n in range(3):
+                    row = {"actor": "system", "action": f"test.{n}", "request_ref": None}
+                    insert_at_commit(s, AuditPending.__table__, row | {"data": "{}"} | AT)
+                    enqueue(
+                        s, kind="k", channel="email", payload={"n": n}, now=NOW, request_id=req.id
+                    )
+                before_commit = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        queued = statements[before_commit:]
+        if engine.dialect.name == "postgresql":
+            # one statement for both tables' rows (data-modifying CTEs)
+            assert len(queued) == 1 and queued[0].startswith("WITH")
+        else:
+            assert len(queued) == 2  # SQLite: a statement per table
+        actions = db.session.scalars(select(AuditPending.action).order_by(AuditPending.id))
+        assert list(actions) == ["test.0", "test.1", "test.2"]
+        payloads = db.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id))
+        assert [json.loads(p)["n"] for p in payloads] == [0, 1, 2]
+
+
+def test_queued_rows_of_a_rolled_back_unit_of_work_are_never_written(app):
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+
+    with app.app_context():
+        try:
+            with db.unit_of_work() as s:
+                enqueue(s, kind="k", channel="email", payload={}, now=NOW)
+                raise RuntimeError("the cause failed")
+        except RuntimeError:
+            pass
+        with db.unit_of_work():
+            pass  # a later commit of the same session writes nothing left over
+        assert db.session.execute(text("SELECT count(*) FROM outbox")).scalar_one() == 0

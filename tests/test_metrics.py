@@ -104,15 +104,13 @@ def test_deliveries_and_failures_are_counted(app, client, clock):
 
     from pirights.extensions import db
     from pirights.outbox.models import FAILED, SENT, OutboxMessage
-    from pirights.outbox.service import enqueue
+    from pirights.outbox.service import enqueue_now
 
     with app.app_context(), db.unit_of_work() as s:
         ids = [
-            enqueue(s, kind="staff.alert", channel="email", payload={}, now=clock())
+            enqueue_now(s, kind="staff.alert", channel="email", payload={}, now=clock()).id
             for _ in range(3)
         ]
-        s.flush()
-        ids = [m.id for m in ids]
         s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(status=SENT))
         s.execute(update(OutboxMessage).where(OutboxMessage.id == ids[2]).values(status=FAILED))
     got = scrape(client)

@@ -23,8 +23,9 @@ from pirights import clock
 from pirights.audit import background, sequencer
 from pirights.audit.chain import STORED_COLUMNS as COLUMNS
 from pirights.audit.chain import stored_event
-from pirights.audit.models import AuditEvent
+from pirights.audit.models import AuditEvent, AuditPending
 from pirights.audit.sequencer import HEAD_ID, format_at
+from pirights.database import insert_at_commit
 
 __all__ = ["HEAD_ID", "as_dict", "configure", "format_at", "record", "record_many"]
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 # session.info key: the connection of a transaction that accepted events, which need
 # sequencing once it has committed
 ACCEPTED = "pirights.audit.accepted"
-# session.info key: events recorded in this transaction, inserted when it commits
+# session.info key: set when this transaction accepted events (queued with insert_at_commit)
 QUEUED = "pirights.audit.queued"
 SEQUENCING = ("background", "after_commit")
 # engines whose writers nudge their process's sequencer thread; through any other engine
@@ -85,21 +86,19 @@ def record_many(
     rows = [
         dict(zip(sequencer.PENDING_COLUMNS, (*item, accepted_at), strict=True)) for item in items
     ]
-    # Written just before the transaction commits, all of its events in one INSERT: a
-    # change that records several events pays one round trip for them, not one each.
-    session.info.setdefault(QUEUED, []).extend(rows)
+    # Written as the transaction commits, with its other queued rows in one statement: a
+    # change that records several events pays no round trip of its own for them.
+    for row in rows:
+        insert_at_commit(session, AuditPending.__table__, row)
+    session.info[QUEUED] = True
     return rows
 
 
 @event.listens_for(Session, "before_commit")
-def _accept_queued(session: Session) -> None:
-    """Insert the events this transaction recorded, in its last moment before COMMIT."""
-    rows = session.info.pop(QUEUED, None)
-    if not rows:
-        return
-    conn = session.connection()
-    sequencer.accept(conn, rows)
-    session.info[ACCEPTED] = conn
+def _note_accepting(session: Session) -> None:
+    """Remember the connection of a transaction that accepted events (for after_commit)."""
+    if session.info.pop(QUEUED, None):
+        session.info[ACCEPTED] = session.connection()
 
 
 def append_inline(session: Session, items: Sequence[sequencer.Item]) -> list[dict[str, Any]]:
@@ -140,9 +139,10 @@ def _sequence_after_commit(session: Session) -> None:
         log.warning("audit events left queued for the next sequencer: %s", type(exc).__name__)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_accepted(session: Session) -> None:
-    """A rolled-back transaction's accepted events are gone with it: nothing to sequence."""
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_accepted(session: Session, _previous: Any) -> None:
+    """A rolled-back transaction's accepted events are gone with it: nothing to sequence
+    (the soft event: a unit of work that only recorded events began no transaction)."""
     session.info.pop(QUEUED, None)
     session.info.pop(ACCEPTED, None)
 

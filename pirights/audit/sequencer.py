@@ -83,28 +83,6 @@ CHAIN_AND_MOVE_HEAD = text(
 )
 
 
-ACCEPT = text(
-    "INSERT INTO audit_pending (actor, action, request_ref, data, accepted_at) "
-    "SELECT e->>0, e->>1, e->>2, e->>3, e->>4 FROM json_array_elements(CAST(:rows AS json)) "
-    "WITH ORDINALITY AS t(e, n) ORDER BY n"
-)
-
-
-def accept(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Queue a transaction's accepted events (PENDING_COLUMNS) in their order.
-
-    On PostgreSQL one statement whatever their number, its rows one JSON text: a list of
-    parameter sets went through the driver's pipeline (a tenth of a public submission's
-    CPU for its two events), and columns as arrays spent more in the driver's array
-    dumper than one json.dumps costs.
-    """
-    if conn.dialect.name != "postgresql" or len(rows) >= COPY_THRESHOLD:
-        insert_rows(conn, PENDING, PENDING_COLUMNS, rows)
-        return
-    table = [[r[c] for c in PENDING_COLUMNS] for r in rows]
-    conn.execute(ACCEPT, {"rows": json.dumps(table, ensure_ascii=False)})
-
-
 def append(conn: Connection, items: Sequence[Item]) -> list[dict[str, Any]]:
     """Append items to the chain in the connection's transaction, holding the head row.
 

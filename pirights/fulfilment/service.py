@@ -187,7 +187,7 @@ def queue_webhook(s: Session, task: Task, req: Request, now: datetime) -> None:
     """Queue the task's webhook in the caller's unit of work, with its own webhook-id."""
     from pirights.requests.present import iso_local
 
-    msg = outbox.enqueue(
+    msg = outbox.enqueue_now(
         s,
         kind=KIND,
         channel=CHANNEL,
@@ -202,7 +202,6 @@ def queue_webhook(s: Session, task: Task, req: Request, now: datetime) -> None:
         request_id=req.id,
         request_ref=req.reference,
     )
-    s.flush()
     task.outbox_id = msg.id
 
 

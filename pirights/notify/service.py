@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from pirights.deadlines.runtime import book
 from pirights.notify import render, words
-from pirights.outbox.models import OutboxMessage
 from pirights.outbox.service import enqueue
 from pirights.requests.models import Request
 from pirights.requests.present import LEGAL_BASIS_TEXT, RIGHTS_NOTICE
@@ -35,16 +34,14 @@ def sms_configured() -> bool:
     return bool(settings and settings.sms_url)
 
 
-def queue_email(
-    s: Session, req: Request, kind: str, now: datetime, **context: Any
-) -> OutboxMessage | None:
-    """Queue `kind` for this request's requester; None without an address.
+def queue_email(s: Session, req: Request, kind: str, now: datetime, **context: Any) -> bool:
+    """Queue `kind` for this request's requester; False without an address.
 
     `context` holds JSON values, and datetimes, which are stored as the local calendar
     day of the request's jurisdiction and written in the requester's language when sent.
     """
     if not req.requester_email:
-        return None
+        return False
     tz = book().timezone(req.jurisdiction)
     dates = [k for k, v in context.items() if isinstance(v, datetime)]
     values = {
@@ -59,7 +56,7 @@ def queue_email(
         "values": values,
         "dates": dates,
     }
-    return enqueue(
+    enqueue(
         s,
         kind=PREFIX + kind,
         channel="email",
@@ -68,6 +65,7 @@ def queue_email(
         request_id=req.id,
         request_ref=req.reference,
     )
+    return True
 
 
 def _words(kind: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -113,20 +111,22 @@ def compose(payload: dict[str, Any]) -> dict[str, Any]:
 
 def receipt(
     s: Session, req: Request, now: datetime, code: str | None = None, minutes: int = 0
-) -> OutboxMessage | None:
-    """The receipt: reference, due date, what happens next and, when given, the code."""
+) -> bool:
+    """The receipt: reference, due date, what happens next and, when given, the code;
+    False when the requester has no email address."""
     return queue_email(s, req, "receipt", now, due_date=req.due_at, code=code, minutes=minutes)
 
 
 def code(
     s: Session, req: Request, channel: str, code_text: str, minutes: int, now: datetime
-) -> OutboxMessage | None:
-    """A (new) one-time code by email or, for phone-only requesters, by SMS."""
+) -> bool:
+    """A (new) one-time code by email or, for phone-only requesters, by SMS; whether one
+    was queued."""
     if channel == "email":
         return queue_email(s, req, "code", now, code=code_text, minutes=minutes)
     if channel == "sms" and req.requester_phone and sms_configured():
         text = render.sms_code(render.babel_locale(req.locale), req.reference, code_text, minutes)
-        return enqueue(
+        enqueue(
             s,
             kind=PREFIX + "code",
             channel="sms",
@@ -135,7 +135,8 @@ def code(
             request_id=req.id,
             request_ref=req.reference,
         )
-    return None
+        return True
+    return False
 
 
 def info_requested(s: Session, req: Request, message: str, now: datetime) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pirights.audit import actions
 from pirights.audit.recorder import record_many
-from pirights.database import insert_now
+from pirights.database import insert_at_commit, insert_now
 from pirights.extensions import db
 from pirights.outbox.models import FAILED, PENDING, SENT, OutboxMessage
 from pirights.outbox.retry import RetryPolicy
@@ -34,24 +34,53 @@ def enqueue(
     now: datetime,
     request_id: int | None = None,
     request_ref: str | None = None,
-) -> OutboxMessage:
-    """Add a message to deliver once the caller's unit of work commits (inserted at once:
-    any row it refers to must be in the database already)."""
-    msg = OutboxMessage(
-        kind=kind,
-        channel=channel,
-        request_id=request_id,
-        request_ref=request_ref,
-        payload=json.dumps(dict(payload), ensure_ascii=False),
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        retry_window_from=now,
-        updated_at=now,
+) -> None:
+    """Add a message to deliver once the caller's unit of work commits; the row is written
+    as it commits (database.insert_at_commit), so nothing in the transaction reads it.
+    `enqueue_now` writes it at once and returns it, for a caller that needs its id."""
+    insert_at_commit(
+        s, OutboxMessage.__table__, _row(kind, channel, payload, now, request_id, request_ref)
     )
+
+
+def enqueue_now(
+    s: Session,
+    *,
+    kind: str,
+    channel: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    request_ref: str | None = None,
+) -> OutboxMessage:
+    """`enqueue`, with the row inserted at once (database.insert_now) and returned."""
+    msg = OutboxMessage(**_row(kind, channel, payload, now, request_id, request_ref))
     insert_now(s, msg)
     return msg
+
+
+def _row(
+    kind: str,
+    channel: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    request_id: int | None,
+    request_ref: str | None,
+) -> dict[str, Any]:
+    """The columns of a new outbox row."""
+    return {
+        "kind": kind,
+        "channel": channel,
+        "request_id": request_id,
+        "request_ref": request_ref,
+        "payload": json.dumps(dict(payload), ensure_ascii=False),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "retry_window_from": now,
+        "updated_at": now,
+    }
 
 
 @dataclass(frozen=True)

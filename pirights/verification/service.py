@@ -19,7 +19,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
-from pirights.database import insert_now
+from pirights.database import insert_at_commit
 from pirights.errors import Conflict, DomainError, Invalid, NotFound
 from pirights.extensions import db
 from pirights.notify import service as notify
@@ -84,18 +84,19 @@ def _issue(s: Session, req: Request, channel: str, cause: str, now: datetime, ac
         old.state = REPLACED
     code = codes.new_code()
     rules = settings().rules
-    insert_now(
+    insert_at_commit(
         s,
-        VerificationCode(
-            request_id=req.id,
-            channel=channel,
-            code_hash=codes.code_hash(cipher().blind_index, req.id, code),
-            state=ACTIVE,
-            tries_left=rules.tries,
-            cause=cause,
-            created_at=now,
-            expires_at=now + rules.lifetime,
-        ),
+        VerificationCode.__table__,
+        {
+            "request_id": req.id,
+            "channel": channel,
+            "code_hash": codes.code_hash(cipher().blind_index, req.id, code),
+            "state": ACTIVE,
+            "tries_left": rules.tries,
+            "cause": cause,
+            "created_at": now,
+            "expires_at": now + rules.lifetime,
+        },
     )
     record(
         s,

@@ -30,12 +30,12 @@ def smtp_down(app_overrides):
 def queue(app, clock):
     """Queue `n` emails in one unit of work; returns their ids."""
     from pirights.extensions import db
-    from pirights.outbox.service import enqueue
+    from pirights.outbox.service import enqueue_now
 
     def add(n: int = 1, kind: str = "requester.receipt") -> list[int]:
         with app.app_context(), db.unit_of_work() as s:
             rows = [
-                enqueue(
+                enqueue_now(
                     s,
                     kind=kind,
                     channel="email",
@@ -51,7 +51,6 @@ def queue(app, clock):
                 )
                 for i in range(n)
             ]
-            s.flush()
             return [r.id for r in rows]
 
     return add
