@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert, inspect
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -328,16 +339,48 @@ def _insert_queued(session: Session) -> None:
         return
     session.flush()
     conn = session.connection()
-    parts = []
+    together: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]] = []
     for table, rows in tables.items():
-        if conn.dialect.name != "postgresql" or len(rows) >= AT_COMMIT_BULK:
+        keys = tuple(rows[0])
+        if (
+            conn.dialect.name != "postgresql"
+            or len(rows) >= AT_COMMIT_BULK
+            or any(tuple(r) != keys for r in rows)
+        ):
             conn.execute(insert(table), rows)
         else:
-            parts.append(insert(table).values(rows))
-    if parts:
-        *first, last = parts
-        statement = last.add_cte(*(p.cte(f"q{i}") for i, p in enumerate(first)))
-        conn.execute(statement)
+            together.append((table, keys, rows))
+    if together:
+        shape = tuple((table, keys, len(rows)) for table, keys, rows in together)
+        params = {
+            f"p{g}_{r}_{key}": value
+            for g, (_table, _keys, rows) in enumerate(together)
+            for r, row in enumerate(rows)
+            for key, value in row.items()
+        }
+        conn.execute(_together(shape), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _together(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
+    """One statement inserting rows of these tables, columns and counts, built once per
+    shape and cacheable, so SQLAlchemy compiles it once (a multi-row VALUES is not
+    cacheable and was compiled at every commit). Several rows of a table are one INSERT …
+    SELECT … UNION ALL SELECT …, which inserts them, and draws their ids, in order.
+    Parameters are named p<table>_<row>_<column> and typed as their columns (encryption)."""
+
+    def param(n: int, r: int, table: Table, key: str) -> Any:
+        return bindparam(f"p{n}_{r}_{key}", type_=table.c[key].type)
+
+    parts = []
+    for n, (table, keys, count) in enumerate(shape):
+        if count == 1:
+            parts.append(insert(table).values({key: param(n, 0, table, key) for key in keys}))
+            continue
+        rows = [select(*(param(n, r, table, key).label(key) for key in keys)) for r in range(count)]
+        parts.append(insert(table).from_select(list(keys), union_all(*rows)))
+    *first, last = parts
+    return last.add_cte(*(part.cte(f"q{i}") for i, part in enumerate(first))) if first else last
 
 
 @event.listens_for(Session, "after_soft_rollback")
