@@ -246,9 +246,9 @@ class Database:
 def insert_now(s: Session, obj: Base) -> None:
     """INSERT a new object at once with one Core statement and keep it in `s` as loaded.
 
-    For the rows a hot path creates (a public submission's request, its code, its receipt):
-    the ORM's flush plans, sorts and fires events per object and measured three times the
-    CPU of the statement itself (issue 17, README). Only column attributes are written:
+    For a row a hot path creates and goes on using (a public submission's request): the
+    ORM's flush plans, sorts and fires events per object and measured three times the CPU
+    of the statement itself (issue 17, README). Only column attributes are written:
     unset ones take their column's scalar default, else NULL, and a generated primary key
     (and a version counter, at 1) are read back, so the object needs no reload.
     Relationships set on `obj` are not saved; set foreign key columns instead.
@@ -320,11 +320,11 @@ def insert_at_commit(s: Session, table: Table, values: dict[str, Any]) -> None:
 
     For rows nothing in the transaction reads back (a code's hash, an outbox message, an
     accepted audit event): on PostgreSQL all of a transaction's queued rows go in one
-    statement (each table's rows one multi-row INSERT, joined as data-modifying CTEs), so
-    a public submission pays one round trip for its code, receipt and events instead of
-    three. ORM changes are flushed first, so a queued row may refer to them; queued rows
-    must not refer to each other (the parts of one statement run in no set order). A
-    table's rows are inserted in the order queued.
+    statement (an INSERT per table, joined as data-modifying CTEs), so a public submission
+    pays one round trip for its code, receipt and events instead of three. ORM changes are
+    flushed first, so a queued row may refer to them; queued rows must not refer to each
+    other (the parts of one statement run in no set order). A table's rows are inserted in
+    the order queued, and should name the same columns (else they go one by one).
     """
     if not s.in_transaction():
         s.begin()  # so that a rollback before any statement still clears the queue
@@ -342,19 +342,18 @@ def _insert_queued(session: Session) -> None:
     together: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]] = []
     for table, rows in tables.items():
         keys = tuple(rows[0])
-        if (
-            conn.dialect.name != "postgresql"
-            or len(rows) >= AT_COMMIT_BULK
-            or any(tuple(r) != keys for r in rows)
-        ):
+        if any(tuple(r) != keys for r in rows):
+            for row in rows:
+                conn.execute(insert(table), row)
+        elif conn.dialect.name != "postgresql" or len(rows) >= AT_COMMIT_BULK:
             conn.execute(insert(table), rows)
         else:
             together.append((table, keys, rows))
     if together:
         shape = tuple((table, keys, len(rows)) for table, keys, rows in together)
         params = {
-            f"p{g}_{r}_{key}": value
-            for g, (_table, _keys, rows) in enumerate(together)
+            f"p{n}_{r}_{key}": value
+            for n, (_table, _keys, rows) in enumerate(together)
             for r, row in enumerate(rows)
             for key, value in row.items()
         }

@@ -157,3 +157,19 @@ def test_the_joined_statement_is_built_once_per_shape_and_cacheable():
     statement = _together(shape)
     assert _together(shape) is statement
     assert statement._generate_cache_key() is not None
+
+
+def test_rows_of_a_table_naming_different_columns_go_one_by_one(app):
+    from pirights.audit.models import AuditPending
+    from pirights.database import insert_at_commit
+    from pirights.extensions import db
+
+    with app.app_context():
+        with db.unit_of_work() as s:
+            base = {"actor": "system", "action": "test.a", "data": "{}"} | AT
+            insert_at_commit(s, AuditPending.__table__, base)
+            insert_at_commit(s, AuditPending.__table__, base | {"request_ref": "PIR-1"})
+        rows = db.session.execute(
+            select(AuditPending.request_ref).order_by(AuditPending.id)
+        ).scalars()
+        assert list(rows) == [None, "PIR-1"]
