@@ -37,34 +37,28 @@ class Sink:
 
 
 def queue(url: str, n: int) -> None:
-    """Queue `n` emails in one unit of work."""
+    """Queue `n` receipts in one unit of work, as intake queues them (the worker renders
+    each in its request's language when it sends it)."""
     from pirights import clock
     from pirights.extensions import db
-    from pirights.outbox.service import enqueue
+    from pirights.notify.service import receipt
+    from pirights.requests.models import Request
 
     app = make_app(url)
     now = clock.now()
     with app.app_context(), db.unit_of_work() as s:
         for i in range(n):
-            enqueue(
-                s,
-                kind="requester.receipt",
-                channel="email",
-                # as notify.service.queue_email stores a receipt: the worker renders it
-                payload={
-                    "to": f"person{i}@example.cn",
-                    "compose": {
-                        "kind": "receipt",
-                        "locale": "zh_CN" if i % 2 else "en",
-                        "reference": f"PIR-B{i:04d}-00000",
-                        "name": "张三",
-                        "type": "delete",
-                        "values": {"due_date": "2026-12-31", "code": "123456", "minutes": 15},
-                        "dates": ["due_date"],
-                    },
-                },
-                now=now,
+            # not stored: receipt() reads only these fields of the request
+            req = Request(
+                reference=f"PIR-B{i:04d}-00000",
+                type="delete",
+                jurisdiction="CN",
+                locale="en" if i % 2 else "zh-CN",
+                requester_name="张三",
+                requester_email=f"person{i}@example.cn",
+                due_at=now,
             )
+            receipt(s, req, now, code="123456", minutes=15)
     app.extensions["pirights_db"].engine.dispose()
 
 

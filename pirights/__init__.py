@@ -99,7 +99,7 @@ def register_database(app: Flask, settings: Settings) -> None:
         raise ConfigError(str(exc)) from None
     app.config["SQLALCHEMY_URL"] = url
     db.init_app(app, url, pool_size=settings.threads)
-    recorder.configure(db.engine, settings.audit_sequencing)
+    recorder.configure(db.engine, background_thread=settings.audit_sequencing == "background")
 
 
 def register_api(app: Flask, settings: Settings) -> None:

@@ -60,6 +60,10 @@ ENV_KEYS: dict[str, tuple[str, str, type]] = {
 }
 
 
+# audit.sequencing: a sequencer thread per server process, or each writer after its commit
+AUDIT_SEQUENCING = ("background", "after_commit")
+
+
 class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names the key."""
 
@@ -212,7 +216,7 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"server.workers: must be between 1 and 64, got {s.workers}")
     if not 1 <= s.threads <= 64:
         raise ConfigError(f"server.threads: must be between 1 and 64, got {s.threads}")
-    if s.audit_sequencing not in ("background", "after_commit"):
+    if s.audit_sequencing not in AUDIT_SEQUENCING:
         raise ConfigError(
             f"audit.sequencing: must be 'background' or 'after_commit', got {s.audit_sequencing!r}"
         )

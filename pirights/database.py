@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -249,8 +249,8 @@ def insert_now(s: Session, obj: Base) -> None:
     For a row a hot path creates and goes on using (a public submission's request): the
     ORM's flush plans, sorts and fires events per object and measured three times the CPU
     of the statement itself (issue 17, README). Only column attributes are written:
-    unset ones take their column's scalar default, else NULL, and a generated primary key
-    (and a version counter, at 1) are read back, so the object needs no reload.
+    unset ones take their column's scalar default, else NULL; the generated primary key
+    is read back and a version counter starts at 1, so the object needs no reload.
     Relationships set on `obj` are not saved; set foreign key columns instead.
     """
     plan = _insert_plan(type(obj))
@@ -264,12 +264,9 @@ def insert_now(s: Session, obj: Base) -> None:
                 value = default
                 setattr(obj, key, value)
         values[name] = value
-    if plan.returning:
-        row = s.execute(plan.statement, values).one()
-        for key, value in zip(plan.returning, row, strict=True):
-            setattr(obj, key, value)
-    else:
-        s.execute(plan.statement, values)
+    row = s.execute(plan.statement, values).one()
+    for key, value in zip(plan.returning, row, strict=True):
+        setattr(obj, key, value)
     make_transient_to_detached(obj)
     s.add(obj)
 
@@ -294,13 +291,12 @@ class _InsertPlan:
             self.columns.append((attr.key, column.name, default, auto))
             if auto:
                 generated.append((attr.key, column))
+        if not generated:
+            raise TypeError(f"insert_now needs a generated primary key; {cls.__name__} has none")
         self.returning = [key for key, _ in generated]
-        statement = insert(table)
-        if generated:
-            statement = statement.returning(*(column for _, column in generated))
         # Built once: SQLAlchemy then reuses its compiled form without walking a new
         # statement for its cache key.
-        self.statement = statement
+        self.statement = insert(table).returning(*(column for _, column in generated))
 
 
 @functools.cache
@@ -311,8 +307,32 @@ def _insert_plan(cls: type) -> _InsertPlan:
 
 # session.info key: rows to INSERT when the unit of work commits (insert_at_commit)
 AT_COMMIT = "pirights.insert_at_commit"
-# A table's queued rows at least this many go in a statement of their own (executemany).
-AT_COMMIT_BULK = 50
+# From this many rows, insert_rows uses COPY on PostgreSQL where it can.
+COPY_THRESHOLD = 50
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows naming the same columns, in the connection's transaction.
+
+    On PostgreSQL a batch of COPY_THRESHOLD rows or more goes by COPY when none of its
+    columns converts values in Python (COPY would skip an encrypting or UTC column type);
+    otherwise one INSERT with the rows as parameter sets.
+    """
+    columns = list(rows[0])
+    if (
+        conn.dialect.name == "postgresql"
+        and len(rows) >= COPY_THRESHOLD
+        and not any(table.c[c].type.bind_processor(conn.dialect) for c in columns)
+    ):
+        driver = conn.connection.driver_connection
+        with (
+            driver.cursor() as cur,  # type: ignore[union-attr]
+            cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    conn.execute(insert(table), rows)
 
 
 def insert_at_commit(s: Session, table: Table, values: dict[str, Any]) -> None:
@@ -345,8 +365,8 @@ def _insert_queued(session: Session) -> None:
         if any(tuple(r) != keys for r in rows):
             for row in rows:
                 conn.execute(insert(table), row)
-        elif conn.dialect.name != "postgresql" or len(rows) >= AT_COMMIT_BULK:
-            conn.execute(insert(table), rows)
+        elif conn.dialect.name != "postgresql" or len(rows) >= COPY_THRESHOLD:
+            insert_rows(conn, table, rows)
         else:
             together.append((table, keys, rows))
     if together:

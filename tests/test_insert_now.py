@@ -173,3 +173,20 @@ def test_rows_of_a_table_naming_different_columns_go_one_by_one(app):
             select(AuditPending.request_ref).order_by(AuditPending.id)
         ).scalars()
         assert list(rows) == [None, "PIR-1"]
+
+
+def test_a_bulk_of_queued_rows_still_goes_through_its_column_types(app):
+    # From COPY_THRESHOLD rows on, PostgreSQL could take them by COPY, which would skip the
+    # encrypting payload column: such a table's rows must go as an INSERT instead.
+    from pirights.database import COPY_THRESHOLD
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+
+    n = COPY_THRESHOLD + 10
+    with app.app_context():
+        with db.unit_of_work() as s:
+            for i in range(n):
+                enqueue(s, kind="k", channel="email", payload={"to": f"p{i}@ex.cn"}, now=NOW)
+        raw = db.session.execute(text("SELECT payload FROM outbox ORDER BY id")).scalars().all()
+    assert len(raw) == n
+    assert not any(b"@ex.cn" in bytes(p) for p in raw)

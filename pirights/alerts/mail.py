@@ -7,18 +7,17 @@ transaction as the outbox row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pirights.alerts import kinds
 from pirights.alerts.models import Notification
-from pirights.outbox.models import PENDING, OutboxMessage
+from pirights.outbox.service import enqueue
 from pirights.staff.models import Staff
 
 KIND = "staff.alert"  # the outbox kind of every staff alert email
@@ -57,30 +56,15 @@ def queue_emails(s: Session, notifications: Iterable[dict[str, Any]], now: datet
             select(Staff.id, Staff.name).where(Staff.id.in_({n["staff_id"] for n in notifications}))
         ).all()
     )
-    rows = []
+    queued = 0
     for n in notifications:
         to = address(names[n["staff_id"]], domain)
         if to is None:
             continue
         body = payload(n["kind"], n["request_ref"], to, n["id"])
-        rows.append(
-            {
-                "kind": KIND,
-                "channel": "email",
-                "request_id": None,
-                "request_ref": n["request_ref"],
-                "payload": json.dumps(body, ensure_ascii=False),
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "retry_window_from": now,
-                "updated_at": now,
-            }
-        )
-    if rows:
-        s.execute(insert(OutboxMessage), rows)
-    return len(rows)
+        enqueue(s, kind=KIND, channel="email", payload=body, now=now, request_ref=n["request_ref"])
+        queued += 1
+    return queued
 
 
 def on_settled(s: Session, settled: list, now: datetime) -> list:

@@ -43,14 +43,18 @@ class SequencerThread:
         self._pid = 0
         self._stopping = False
 
+    def _running(self) -> bool:
+        """Whether this process has the thread alive (a forked child inherits a dead one)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and self._pid == os.getpid()
+
     def nudge(self) -> None:
         """Ask for a pass soon; starts the thread if this process has none running."""
         self._wake.set()
-        thread = self._thread
-        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+        if self._running():
             return
         with self._lock:
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+            if not self._running():
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
                     target=self._run, name="pirights-audit-sequencer", daemon=True

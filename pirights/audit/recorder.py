@@ -33,19 +33,15 @@ log = logging.getLogger(__name__)
 # session.info key: the connection of a transaction that accepted events, which need
 # sequencing once it has committed
 ACCEPTED = "pirights.audit.accepted"
-# session.info key: set when this transaction accepted events (queued with insert_at_commit)
-QUEUED = "pirights.audit.queued"
-SEQUENCING = ("background", "after_commit")
 # engines whose writers nudge their process's sequencer thread; through any other engine
 # (one made outside create_app, say) a writer sequences its own events after commit
 _background: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def configure(engine: Engine, sequencing: str) -> None:
-    """Choose who sequences the events committed through `engine` (one of SEQUENCING)."""
-    if sequencing not in SEQUENCING:
-        raise ValueError(f"audit sequencing must be one of {', '.join(SEQUENCING)}")
-    if sequencing == "background":
+def configure(engine: Engine, background_thread: bool) -> None:
+    """Choose who sequences the events committed through `engine`: the process's
+    sequencer thread, or each writer after its commit (config `audit.sequencing`)."""
+    if background_thread:
         _background.add(engine)
     else:
         _background.discard(engine)
@@ -90,15 +86,8 @@ def record_many(
     # change that records several events pays no round trip of its own for them.
     for row in rows:
         insert_at_commit(session, AuditPending.__table__, row)
-    session.info[QUEUED] = True
+    session.info[ACCEPTED] = session.connection()
     return rows
-
-
-@event.listens_for(Session, "before_commit")
-def _note_accepting(session: Session) -> None:
-    """Remember the connection of a transaction that accepted events (for after_commit)."""
-    if session.info.pop(QUEUED, None):
-        session.info[ACCEPTED] = session.connection()
 
 
 def append_inline(session: Session, items: Sequence[sequencer.Item]) -> list[dict[str, Any]]:
@@ -143,7 +132,6 @@ def _sequence_after_commit(session: Session) -> None:
 def _forget_accepted(session: Session, _previous: Any) -> None:
     """A rolled-back transaction's accepted events are gone with it: nothing to sequence
     (the soft event: a unit of work that only recorded events began no transaction)."""
-    session.info.pop(QUEUED, None)
     session.info.pop(ACCEPTED, None)
 
 

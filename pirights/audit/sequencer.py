@@ -21,18 +21,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, text
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from pirights import clock
 from pirights.audit.chain import STORED_COLUMNS, canonical, hash_parts
 from pirights.audit.models import AuditEvent, AuditHead, AuditPending
+from pirights.database import COPY_THRESHOLD, insert_rows
 
 HEAD_ID = 1
 BATCH = 2000
 # pg_advisory_xact_lock key of the sequencer (per database): "pirights" in ASCII.
 LOCK_KEY = int.from_bytes(b"pirights", "big") >> 1
-COPY_THRESHOLD = 50
 PENDING = AuditPending.__table__
 PENDING_COLUMNS = ("actor", "action", "request_ref", "data", "accepted_at")
 
@@ -118,25 +118,9 @@ def append(conn: Connection, items: Sequence[Item]) -> list[dict[str, Any]]:
             },
         )
         return rows
-    insert_rows(conn, AuditEvent.__table__, STORED_COLUMNS, rows)
+    insert_rows(conn, AuditEvent.__table__, rows)
     conn.execute(move_head)
     return rows
-
-
-def insert_rows(
-    conn: Connection, table: Any, columns: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    """Insert rows: COPY on PostgreSQL for a large batch (same transaction), else INSERT."""
-    if conn.dialect.name != "postgresql" or len(rows) < COPY_THRESHOLD:
-        conn.execute(insert(table), rows)
-        return
-    driver = conn.connection.driver_connection
-    with (
-        driver.cursor() as cur,  # type: ignore[union-attr]
-        cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
 
 
 def _take_lock(conn: Connection, wait: bool) -> bool:

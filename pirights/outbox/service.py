@@ -36,15 +36,27 @@ def enqueue(
     request_ref: str | None = None,
 ) -> None:
     """Add a message to deliver once the caller's unit of work commits; the row is written
-    as it commits (database.insert_at_commit), so nothing in the transaction reads it.
-    `enqueue_now` writes it at once and returns it, for a caller that needs its id."""
-    insert_at_commit(
-        s, OutboxMessage.__table__, _row(kind, channel, payload, now, request_id, request_ref)
+    as it commits (database.insert_at_commit), so nothing in the transaction reads it."""
+    row = message_row(
+        kind=kind,
+        channel=channel,
+        payload=payload,
+        now=now,
+        request_id=request_id,
+        request_ref=request_ref,
     )
+    insert_at_commit(s, OutboxMessage.__table__, row)
 
 
-def enqueue_now(
-    s: Session,
+def enqueue_now(s: Session, **fields: Any) -> OutboxMessage:
+    """`enqueue` (the same fields) with the row inserted at once and returned, for a caller
+    that needs the message's id."""
+    msg = OutboxMessage(**message_row(**fields))
+    insert_now(s, msg)
+    return msg
+
+
+def message_row(
     *,
     kind: str,
     channel: str,
@@ -52,22 +64,8 @@ def enqueue_now(
     now: datetime,
     request_id: int | None = None,
     request_ref: str | None = None,
-) -> OutboxMessage:
-    """`enqueue`, with the row inserted at once (database.insert_now) and returned."""
-    msg = OutboxMessage(**_row(kind, channel, payload, now, request_id, request_ref))
-    insert_now(s, msg)
-    return msg
-
-
-def _row(
-    kind: str,
-    channel: str,
-    payload: Mapping[str, Any],
-    now: datetime,
-    request_id: int | None,
-    request_ref: str | None,
 ) -> dict[str, Any]:
-    """The columns of a new outbox row."""
+    """The columns of a new outbox row, due now."""
     return {
         "kind": kind,
         "channel": channel,
