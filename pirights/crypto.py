@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
 
+from pirights import randomness
+
 _VERSION = 1
 
 
@@ -96,7 +98,7 @@ class Cipher:
 
     def encrypt(self, plaintext: str) -> bytes:
         """Authenticated encryption of one UTF-8 string."""
-        nonce = secrets.token_bytes(12)
+        nonce = randomness.token_bytes(12)
         ct = self._aeads[self._current_id].encrypt(nonce, plaintext.encode("utf-8"), None)
         return bytes([_VERSION]) + self._current_id + nonce + ct
 

@@ -6,10 +6,13 @@ rollback on any exception, so a failed request never leaves a half-written recor
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import os
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -123,7 +127,28 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         return engine
     engine = create_engine(url, pool_size=pool_size, max_overflow=4)
     _ping_when_idle(engine, IDLE_PING_SECONDS)
+    _cache_statements_with_many_parameters()
     return engine
+
+
+# psycopg converts a statement's %(name)s placeholders to $n by parsing its text, and
+# caches the result only for statements of at most 50 parameters (psycopg discussion 628:
+# ORMs' multi-row VALUES of ever-changing sizes filled the cache). A public submission's
+# one statement has about 70 and was parsed anew each time: 125 µs, a twelfth of its CPU
+# (issue 17, README). Our statements have fixed shapes (database._together), so a higher
+# count is safe; the length limit (4 KB) and the cache's size (128) still bound memory.
+STATEMENT_PARAMETERS_CACHED = 256
+
+
+def _cache_statements_with_many_parameters() -> None:
+    """Let psycopg cache the conversion of statements of up to
+    STATEMENT_PARAMETERS_CACHED parameters (tests/test_insert_now.py checks it works)."""
+    from psycopg import _queries
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(
+            _queries.MAX_CACHED_STATEMENT_PARAMS, STATEMENT_PARAMETERS_CACHED
+        )
 
 
 # A pooled connection unused for longer than this is checked (a round trip) before it is
@@ -254,17 +279,7 @@ def insert_now(s: Session, obj: Base) -> None:
     Relationships set on `obj` are not saved; set foreign key columns instead.
     """
     plan = _insert_plan(type(obj))
-    values = {}
-    for key, name, default, generated in plan.columns:
-        value = getattr(obj, key)
-        if value is None:
-            if generated:
-                continue
-            if default is not None:
-                value = default
-                setattr(obj, key, value)
-        values[name] = value
-    row = s.execute(plan.statement, values).one()
+    row = s.execute(plan.statement, plan.values(obj)).one()
     for key, value in zip(plan.returning, row, strict=True):
         setattr(obj, key, value)
     make_transient_to_detached(obj)
@@ -293,10 +308,26 @@ class _InsertPlan:
                 generated.append((attr.key, column))
         if not generated:
             raise TypeError(f"insert_now needs a generated primary key; {cls.__name__} has none")
+        self.table = table
         self.returning = [key for key, _ in generated]
         # Built once: SQLAlchemy then reuses its compiled form without walking a new
         # statement for its cache key.
         self.statement = insert(table).returning(*(column for _, column in generated))
+
+    def values(self, obj: Base) -> dict[str, Any]:
+        """The row of `obj`, defaults filled in (and set on it); generated keys left out
+        while unset."""
+        values = {}
+        for key, name, default, generated in self.columns:
+            value = getattr(obj, key)
+            if value is None:
+                if generated:
+                    continue
+                if default is not None:
+                    value = default
+                    setattr(obj, key, value)
+            values[name] = value
+        return values
 
 
 @functools.cache
@@ -305,10 +336,16 @@ def _insert_plan(cls: type) -> _InsertPlan:
     return _InsertPlan(cls)
 
 
-# session.info key: rows to INSERT when the unit of work commits (insert_at_commit)
+# session.info keys: rows to INSERT when the unit of work commits (insert_at_commit), and
+# objects to INSERT first (insert_soon)
 AT_COMMIT = "pirights.insert_at_commit"
+FIRST = "pirights.insert_soon"
+# session.info key: the root transaction that has a connection (see _connected)
+CONNECTED = "pirights.connected"
 # From this many rows, insert_rows uses COPY on PostgreSQL where it can.
 COPY_THRESHOLD = 50
+# Ids insert_soon reserves from a table's sequence per round trip.
+ID_BLOCK = 16
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -342,23 +379,114 @@ def insert_at_commit(s: Session, table: Table, values: dict[str, Any]) -> None:
     accepted audit event): on PostgreSQL all of a transaction's queued rows go in one
     statement (an INSERT per table, joined as data-modifying CTEs), so a public submission
     pays one round trip for its code, receipt and events instead of three. ORM changes are
-    flushed first, so a queued row may refer to them; queued rows must not refer to each
-    other (the parts of one statement run in no set order). A table's rows are inserted in
-    the order queued, and should name the same columns (else they go one by one).
+    flushed first, so a queued row may refer to them, and to objects queued by insert_soon
+    (foreign keys are checked when the whole statement ends). A table's rows are inserted
+    in the order queued, and should name the same columns (else they go one by one).
     """
     if not s.in_transaction():
         s.begin()  # so that a rollback before any statement still clears the queue
     s.info.setdefault(AT_COMMIT, {}).setdefault(table, []).append(values)
 
 
+def insert_soon(s: Session, obj: Base) -> None:
+    """Give a new object its id now and INSERT it as the unit of work commits, before its
+    ORM changes and with the rows insert_at_commit queued.
+
+    For the row a hot path creates and refers to (a public submission's request): its id
+    is drawn from the table's own sequence, ID_BLOCK at a time per process, so rows that
+    refer to it can be queued at once. Its row is read from the object at commit, so the
+    object may still change until then; it is in the session, as loaded, after the
+    commit. A unit of work that only queued rows is one statement on PostgreSQL, sent
+    without BEGIN and COMMIT (see _insert_queued). Elsewhere (SQLite), insert_now.
+    Relationships set on `obj` are not saved; set foreign key columns instead.
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        insert_now(s, obj)
+        return
+    plan = _insert_plan(type(obj))
+    (key,) = plan.returning
+    setattr(obj, key, _reserved_id(s, plan.table, plan.table.c[key]))
+    if not s.in_transaction():
+        s.begin()
+    s.info.setdefault(FIRST, []).append(obj)
+
+
+# engine -> table name -> ids drawn from the table's sequence and not used yet
+_reserved: weakref.WeakKeyDictionary[Engine, dict[str, collections.deque[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_reserving = threading.Lock()
+
+
+def _reserved_id(s: Session, table: Table, column: Any) -> int:
+    """The next of this process's reserved ids of `table`, reserving ID_BLOCK more when
+    none is left. Ids are unique but not in commit order, as a sequence's never were."""
+    bind = s.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _reserving:
+        ids = _reserved.setdefault(engine, {}).setdefault(table.name, collections.deque())
+        if ids:
+            return ids.popleft()
+    drawn = s.execute(
+        select(func.nextval(func.pg_get_serial_sequence(table.name, column.name))).select_from(
+            func.generate_series(1, ID_BLOCK)
+        )
+    ).scalars()
+    first, *rest = drawn
+    with _reserving:
+        ids.extend(rest)
+    return first
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(session: Session, _transaction: Any, _connection: Connection) -> None:
+    """Note that the session's transaction holds a connection (has begun on the server),
+    so _insert_queued knows whether its statement could be the whole unit of work."""
+    session.info[CONNECTED] = session.get_transaction()
+
+
 @event.listens_for(Session, "before_commit")
 def _insert_queued(session: Session) -> None:
-    """Write the rows insert_at_commit queued, as the transaction's last statement."""
+    """Write the objects insert_soon queued and the rows insert_at_commit queued, as the
+    transaction's last statements.
+
+    When they are the whole unit of work on PostgreSQL (no statement ran before, no ORM
+    change is pending), they are one statement on a connection in autocommit: a single
+    statement is atomic by itself, and a public submission pays one round trip instead of
+    four (BEGIN, its request, its queued rows, COMMIT). Otherwise: the objects, the ORM
+    flush, then the rows, in one transaction.
+    """
+    objects: list[Base] | None = session.info.pop(FIRST, None)
     tables: dict[Table, list[dict[str, Any]]] | None = session.info.pop(AT_COMMIT, None)
-    if not tables:
+    if not objects and not tables:
         return
-    session.flush()
-    conn = session.connection()
+    first: dict[Table, list[dict[str, Any]]] = {}
+    for obj in objects or ():
+        plan = _insert_plan(type(obj))
+        first.setdefault(plan.table, []).append(plan.values(obj))
+    alone = (
+        bool(objects)
+        and session.info.get(CONNECTED) is not session.get_transaction()
+        and not (session.new or session.dirty or session.deleted)
+    )
+    if alone:
+        together = dict(first)
+        for table, rows in (tables or {}).items():
+            together[table] = together.get(table, []) + rows
+        _write(session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), together)
+    else:
+        if first:
+            _write(session.connection(), first)
+        session.flush()
+        if tables:
+            _write(session.connection(), tables)
+    for obj in objects or ():
+        make_transient_to_detached(obj)
+        session.add(obj)
+
+
+def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
+    """INSERT the rows of each table: on PostgreSQL all in one statement where they can."""
     together: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]] = []
     for table, rows in tables.items():
         keys = tuple(rows[0])
@@ -406,5 +534,7 @@ def _together(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
 def _forget_queued(session: Session, _previous: Any) -> None:
     """A rolled-back unit of work's queued rows go with it. The soft event, because a unit
     of work that only queued rows used no connection, and rolling it back is then no
-    "real" rollback (nothing here uses savepoints)."""
+    "real" rollback (nothing here uses savepoints). Reserved ids are not given back: a
+    sequence has gaps anyway."""
     session.info.pop(AT_COMMIT, None)
+    session.info.pop(FIRST, None)

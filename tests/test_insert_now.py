@@ -190,3 +190,153 @@ def test_a_bulk_of_queued_rows_still_goes_through_its_column_types(app):
         raw = db.session.execute(text("SELECT payload FROM outbox ORDER BY id")).scalars().all()
     assert len(raw) == n
     assert not any(b"@ex.cn" in bytes(p) for p in raw)
+
+
+# --- insert_soon: the id at once, the row with the unit of work's queued rows ------------
+
+
+def _statements(engine, into: list):
+    """Record (statement, autocommit?) of each statement `engine` executes."""
+
+    def listen(conn, _cursor, statement, *_rest):
+        if statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (database.py)
+            return
+        driver = conn.connection.driver_connection
+        into.append((statement, bool(getattr(driver, "autocommit", False))))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    return lambda: event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_insert_soon_and_queued_rows_are_one_statement_without_a_transaction(app):
+    from pirights.database import ID_BLOCK, insert_soon
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+
+    statements: list[tuple[str, bool]] = []
+    with app.app_context():
+        engine = db.engine
+        postgres = engine.dialect.name == "postgresql"
+        # the first unit of work of a process reserves ids (a query of its own)
+        with db.unit_of_work() as s:
+            insert_soon(s, new_request("PIR-00000-00000"))
+        stop = _statements(engine, statements)
+        try:
+            with db.unit_of_work() as s:
+                req = new_request("PIR-GGGGG-HHHHH")
+                insert_soon(s, req)
+                assert req.id is not None  # known at once: rows can refer to it
+                enqueue(s, kind="k", channel="email", payload={}, now=NOW, request_id=req.id)
+                req.identity_verified = True  # a change before the commit is written too
+        finally:
+            stop()
+        assert req in db.session and not db.session.dirty  # as loaded, after the commit
+        row = db.session.execute(
+            text(
+                "SELECT r.identity_verified, o.request_id"
+                " FROM requests r JOIN outbox o ON o.request_id = r.id"
+            )
+        ).one()
+    assert row == (True, req.id)
+    if postgres:
+        # one statement, in autocommit: no BEGIN, no COMMIT, no second round trip
+        assert len(statements) == 1 and statements[0][0].startswith("WITH")
+        assert statements[0][1] is True
+        assert ID_BLOCK > 1
+    else:
+        # SQLite: insert_now, the change, then the queued row at commit
+        assert [s.split()[0] for s, _ in statements] == ["INSERT", "UPDATE", "INSERT"]
+
+
+def test_the_connection_transacts_again_after_an_autocommit_unit_of_work(app):
+    # The one-statement unit of work borrows a connection in autocommit; the pool must get
+    # it back transactional, or a later failing unit of work would leave half its writes.
+    from pirights.database import insert_soon
+    from pirights.extensions import db
+
+    with app.app_context():
+        for n in range(3):
+            with db.unit_of_work() as s:
+                insert_soon(s, new_request(f"PIR-JJJJJ-0000{n}"))
+        try:
+            with db.unit_of_work() as s:
+                insert_now(s, new_request("PIR-JJJJJ-KKKKK"))
+                raise RuntimeError("the cause failed")
+        except RuntimeError:
+            pass
+        refs = db.session.scalars(select(Request.reference).order_by(Request.reference))
+    assert list(refs) == ["PIR-JJJJJ-00000", "PIR-JJJJJ-00001", "PIR-JJJJJ-00002"]
+
+
+def test_insert_soon_with_orm_changes_that_refer_to_it(app):
+    # A complaint's track is an ORM object pointing at the request: the request goes
+    # first, then the flush, then the queued rows, in one transaction.
+    from pirights.complaints.models import ComplaintTrack
+    from pirights.database import insert_soon
+    from pirights.extensions import db
+
+    with app.app_context():
+        with db.unit_of_work() as s:
+            req = new_request("PIR-LLLLL-MMMMM")
+            req.type = "complaint_portrait"
+            insert_soon(s, req)
+            s.add(ComplaintTrack(request_id=req.id, measure_due_at=NOW))
+        track = db.session.get(ComplaintTrack, req.id)
+        assert track is not None and track.request_id == req.id
+
+
+def test_a_rolled_back_insert_soon_writes_nothing_and_reuses_no_id(app):
+    from pirights.database import ID_BLOCK, insert_soon
+    from pirights.extensions import db
+
+    ids = []
+    with app.app_context():
+        try:
+            with db.unit_of_work() as s:
+                req = new_request("PIR-NNNNN-PPPPP")
+                insert_soon(s, req)
+                ids.append(req.id)
+                raise RuntimeError("the cause failed")
+        except RuntimeError:
+            pass
+        # more than a block, so ids are reserved again on the way
+        for n in range(ID_BLOCK + 2):
+            with db.unit_of_work() as s:
+                req = new_request(f"PIR-QQQQQ-{n:05d}")
+                insert_soon(s, req)
+                ids.append(req.id)
+        count = db.session.execute(text("SELECT count(*) FROM requests")).scalar_one()
+        stored = set(db.session.scalars(select(Request.id)))
+        postgres = db.engine.dialect.name == "postgresql"
+    assert count == ID_BLOCK + 2
+    assert stored == set(ids[1:])
+    if postgres:  # reserved from the sequence: never handed out twice
+        assert len(set(ids)) == len(ids)
+
+
+def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, monkeypatch):
+    # A public submission's statement has ~70 parameters, past psycopg's default limit
+    # for caching its placeholder conversion (database._cache_statements_with_many_parameters).
+    from pirights.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return
+    from psycopg import _queries
+
+    body = {
+        "type": "delete",
+        "requester": {"name": "张三", "email": "zs@example.cn"},
+        "description": "Delete my chat history.",
+    }
+    assert client.post("/api/v1/public/requests", json=body).status_code == 201
+    parsed: list[bytes] = []  # statements converted without the cache
+    uncached = _queries._query2pg_nocache
+
+    def spy(query, encoding):
+        parsed.append(query)
+        return uncached(query, encoding)
+
+    monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
+    assert client.post("/api/v1/public/requests", json=body).status_code == 201
+    assert not [q for q in parsed if q.startswith(b"WITH")]

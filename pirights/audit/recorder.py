@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -30,7 +30,7 @@ from pirights.database import insert_at_commit
 __all__ = ["HEAD_ID", "as_dict", "configure", "format_at", "record", "record_many"]
 
 log = logging.getLogger(__name__)
-# session.info key: the connection of a transaction that accepted events, which need
+# session.info key: the engine of a transaction that accepted events, which need
 # sequencing once it has committed
 ACCEPTED = "pirights.audit.accepted"
 # engines whose writers nudge their process's sequencer thread; through any other engine
@@ -86,7 +86,10 @@ def record_many(
     # change that records several events pays no round trip of its own for them.
     for row in rows:
         insert_at_commit(session, AuditPending.__table__, row)
-    session.info[ACCEPTED] = session.connection()
+    # The engine, not a connection: taking one now would begin the transaction on the
+    # server, and a unit of work of queued rows alone needs none (database._insert_queued).
+    bind = session.get_bind()
+    session.info[ACCEPTED] = bind if isinstance(bind, Engine) else bind.engine
     return rows
 
 
@@ -111,19 +114,14 @@ def _sequence_after_commit(session: Session) -> None:
     database went away), the event waits in the queue for the next sequencer, so the
     error is logged, not raised into a caller whose change did commit.
     """
-    conn = session.info.pop(ACCEPTED, None)
-    if conn is None:
+    engine = session.info.pop(ACCEPTED, None)
+    if engine is None:
         return
-    if conn.engine in _background:
-        background.for_engine(conn.engine).nudge()
+    if engine in _background:
+        background.for_engine(engine).nudge()
         return
-    # The session still holds its connection, its transaction committed: sequencing on it
-    # saves a pool checkout. If the session ran inside an outer transaction, use another.
-    bind: Connection | Engine = conn
-    if conn.closed or conn.in_transaction():
-        bind = conn.engine
     try:
-        sequencer.sequence_pending(bind)
+        sequencer.sequence_pending(engine)
     except Exception as exc:  # see the docstring: the change committed
         log.warning("audit events left queued for the next sequencer: %s", type(exc).__name__)
 

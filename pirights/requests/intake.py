@@ -14,7 +14,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
-from pirights.database import insert_now
+from pirights.database import insert_at_commit, insert_soon
 from pirights.deadlines.policy import PolicyError
 from pirights.deadlines.runtime import book
 from pirights.errors import Invalid
@@ -128,7 +128,7 @@ def submit(
             req = _new_request(data, channel, received_at or now, default_jurisdiction)
             token = new_tracking_token()
             req.tracking_token_hash = hash_tracking_token(token)
-            insert_now(s, req)
+            insert_soon(s, req)
             for created in hooks.on_created:
                 created(s, req)
             answer = {
@@ -159,14 +159,16 @@ def submit(
             for submitted in hooks.on_submitted:
                 answer.update(submitted(s, req, data, actor, now))
             if key_hash is not None:
-                s.add(
-                    IdempotencyRecord(
-                        key_hash=key_hash,
-                        body_hash=body_hash,
-                        response=json.dumps(answer),
-                        created_at=now,
-                        request_id=req.id,
-                    )
+                insert_at_commit(
+                    s,
+                    IdempotencyRecord.__table__,
+                    {
+                        "key_hash": key_hash,
+                        "body_hash": body_hash,
+                        "response": json.dumps(answer),
+                        "created_at": now,
+                        "request_id": req.id,
+                    },
                 )
     except IntegrityError:
         # Either a concurrent retry with the same key won the race, or (vanishingly

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+
+from pirights import randomness
 
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type on a phone.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -13,7 +14,10 @@ PREFIX = "PIR"
 
 def new_reference() -> str:
     """A short, human-friendly, unguessable reference: PIR-XXXXX-XXXXX (50 random bits)."""
-    chars = "".join(secrets.choice(ALPHABET) for _ in range(10))
+    # 50 bits, five per character (the alphabet has 32): secrets.choice per character
+    # read the system's source ten times or more (see pirights.randomness).
+    bits = randomness.randbits(50)
+    chars = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(0, 50, 5))
     return f"{PREFIX}-{chars[:5]}-{chars[5:]}"
 
 
@@ -27,7 +31,7 @@ def normalise_reference(text: str) -> str:
 
 def new_tracking_token() -> str:
     """The requester's secret for following up: 192 random bits, shown once."""
-    return secrets.token_urlsafe(24)
+    return randomness.token_urlsafe(24)
 
 
 def hash_tracking_token(token: str) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import hmac
 import math
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from pirights import randomness
 
 DIGITS = 6
 SHAPE = re.compile(r"^[0-9]{6}$")
@@ -30,7 +31,7 @@ class CodeRules:
 
 def new_code() -> str:
     """Six decimal digits from the operating system's CSPRNG, leading zeros kept."""
-    return f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
+    return f"{randomness.randbelow(10**DIGITS):0{DIGITS}d}"
 
 
 def code_hash(keyed: Callable[[str], str], request_id: int, code: str) -> str:
