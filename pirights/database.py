@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import (
@@ -58,6 +58,9 @@ class Base(DeclarativeBase):
     """Declarative base of every model; constraint names are stable for Alembic."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -318,8 +321,9 @@ class _InsertPlan:
         """The row of `obj`, defaults filled in (and set on it); generated keys left out
         while unset."""
         values = {}
+        held = obj.__dict__  # the column values; no attribute events needed to read them
         for key, name, default, generated in self.columns:
-            value = getattr(obj, key)
+            value = held.get(key)
             if value is None:
                 if generated:
                     continue
@@ -386,6 +390,16 @@ def insert_at_commit(s: Session, table: Table, values: dict[str, Any]) -> None:
     if not s.in_transaction():
         s.begin()  # so that a rollback before any statement still clears the queue
     s.info.setdefault(AT_COMMIT, {}).setdefault(table, []).append(values)
+
+
+def new_row(cls: type[RowT], **values: Any) -> RowT:
+    """A new, transient object of a mapped class holding these column values, as
+    `cls(**values)` makes it but without an attribute event per column (24 µs for a
+    request, against 1 µs: issue 17). For a hot path's row on its way to insert_soon or
+    insert_now; changes made to it afterwards are tracked as usual."""
+    obj = inspect(cls).class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def insert_soon(s: Session, obj: Base) -> None:

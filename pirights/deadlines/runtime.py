@@ -37,6 +37,10 @@ class DeadlineBook:
     _limits: dict[tuple[str, date], datetime] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # (jurisdiction, type, local date) -> deadline; every submission of a day asks the same.
+    _initial: dict[tuple[str, str, date], Deadline] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def policy(self, jurisdiction: str, request_type: str) -> Policy:
         """The policy for one request."""
@@ -49,7 +53,15 @@ class DeadlineBook:
     def initial(self, received_at: datetime, jurisdiction: str, request_type: str) -> Deadline:
         """The response deadline of a new request (§3.3–3.4)."""
         policy = self.policy(jurisdiction, request_type)
-        return initial_deadline(received_at, policy, self.calendar(policy))
+        # The deadline depends only on the local day of receipt (counting.period_end).
+        key = (jurisdiction, request_type, local_date(received_at, policy.tz))
+        deadline = self._initial.get(key)
+        if deadline is None:
+            if len(self._initial) > 256:
+                self._initial.clear()
+            deadline = initial_deadline(received_at, policy, self.calendar(policy))
+            self._initial[key] = deadline
+        return deadline
 
     def after_pause(
         self,

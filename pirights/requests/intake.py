@@ -14,7 +14,7 @@ from pirights import clock
 from pirights.audit import actions
 from pirights.audit.recorder import record
 from pirights.crypto import cipher
-from pirights.database import insert_at_commit, insert_soon
+from pirights.database import insert_at_commit, insert_soon, new_row
 from pirights.deadlines.policy import PolicyError
 from pirights.deadlines.runtime import book
 from pirights.errors import Invalid
@@ -67,7 +67,8 @@ def _new_request(
             errors={"jurisdiction": [f"must be one of: {known}"]},
         ) from None
     who = data["requester"]
-    return Request(
+    return new_row(
+        Request,
         reference=new_reference(),
         type=data["type"],
         status=RECEIVED,

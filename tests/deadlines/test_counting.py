@@ -326,3 +326,30 @@ def test_cn_extension_never_passes_outer_limit(received, days):
     except ExtensionError:
         return
     assert new <= outer
+
+
+# --- the app's book remembers a day's initial deadline ------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from(["CN", "EU", "US-CA"]),
+    st.sampled_from(["access", "delete", "complaint_portrait"]),
+)
+def test_the_books_remembered_deadline_is_the_computed_one(received, jurisdiction, rtype):
+    # DeadlineBook.initial keeps one deadline per local day: any instant of that day, on
+    # either side of the time zone's midnight, must get what the pure engine computes.
+    from pirights.deadlines.runtime import DeadlineBook
+
+    book = BOOK.setdefault("book", DeadlineBook(POLICIES, CALENDARS, 3))
+    policy = POLICIES.get(jurisdiction, rtype)
+    for instant in (received, received + timedelta(hours=7), received - timedelta(hours=9)):
+        assert book.initial(instant, jurisdiction, rtype) == initial_deadline(
+            instant, policy, cal(policy)
+        )
+
+
+BOOK: dict = {}  # one book across examples, so its memory is what is tested
