@@ -513,13 +513,21 @@ def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
             together.append((table, keys, rows))
     if together:
         shape = tuple((table, keys, len(rows)) for table, keys, rows in together)
-        params = {
-            f"p{n}_{r}_{key}": value
-            for n, (_table, _keys, rows) in enumerate(together)
-            for r, row in enumerate(rows)
-            for key, value in row.items()
-        }
-        conn.execute(_together(shape), params)
+        values = (
+            value for _table, _keys, rows in together for row in rows for value in row.values()
+        )
+        conn.execute(_together(shape), dict(zip(_parameter_names(shape), values, strict=True)))
+
+
+@functools.lru_cache(maxsize=256)
+def _parameter_names(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> list[str]:
+    """The names of _together(shape)'s parameters, in the order of the rows' values."""
+    return [
+        f"p{n}_{r}_{key}"
+        for n, (_table, keys, count) in enumerate(shape)
+        for r in range(count)
+        for key in keys
+    ]
 
 
 @functools.lru_cache(maxsize=256)
