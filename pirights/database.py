@@ -344,7 +344,7 @@ def _insert_plan(cls: type) -> _InsertPlan:
 # objects to INSERT first (insert_soon)
 AT_COMMIT = "pirights.insert_at_commit"
 FIRST = "pirights.insert_soon"
-# session.info key: the root transaction that has a connection (see _connected)
+# session.info key: (the root transaction that has a connection, that connection)
 CONNECTED = "pirights.connected"
 # From this many rows, insert_rows uses COPY on PostgreSQL where it can.
 COPY_THRESHOLD = 50
@@ -453,10 +453,22 @@ def _reserved_id(s: Session, table: Table, column: Any) -> int:
 
 
 @event.listens_for(Session, "after_begin")
-def _connected(session: Session, _transaction: Any, _connection: Connection) -> None:
+def _connected(session: Session, _transaction: Any, connection: Connection) -> None:
     """Note that the session's transaction holds a connection (has begun on the server),
     so _insert_queued knows whether its statement could be the whole unit of work."""
-    session.info[CONNECTED] = session.get_transaction()
+    session.info[CONNECTED] = (session.get_transaction(), connection)
+
+
+def transaction_connection(session: Session) -> Connection | None:
+    """The connection the session's current (or just committed) transaction ran on, if
+    it took one and ran in a transaction: not the autocommit one of a lone statement."""
+    held = session.info.get(CONNECTED)
+    if held is None or held[0] is not session.get_transaction():
+        return None
+    conn = held[1]
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return None
+    return conn
 
 
 @event.listens_for(Session, "before_commit")
@@ -480,7 +492,7 @@ def _insert_queued(session: Session) -> None:
         first.setdefault(plan.table, []).append(plan.values(obj))
     alone = (
         bool(objects)
-        and session.info.get(CONNECTED) is not session.get_transaction()
+        and (session.info.get(CONNECTED) or (None,))[0] is not session.get_transaction()
         and not (session.new or session.dirty or session.deleted)
     )
     if alone:

@@ -340,3 +340,38 @@ def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, mo
     monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
     assert client.post("/api/v1/public/requests", json=body).status_code == 201
     assert not [q for q in parsed if q.startswith(b"WITH")]
+
+
+def test_after_commit_the_transactions_connection_is_offered_but_never_an_autocommit_one(app):
+    # The writer that sequences its own events (audit.sequencing = "after_commit") reuses
+    # its transaction's connection; a lone statement's autocommit connection would make
+    # the sequencer's transaction no transaction, so it is not offered.
+    from sqlalchemy.orm import Session
+
+    from pirights.audit.recorder import record
+    from pirights.database import insert_soon, transaction_connection
+    from pirights.extensions import db
+
+    offered: list = []
+
+    def after_commit(session):
+        offered.append(transaction_connection(session))
+
+    with app.app_context():
+        event.listen(Session, "after_commit", after_commit)
+        try:
+            with db.unit_of_work() as s:  # reserves ids: a transaction of its own
+                insert_soon(s, new_request("PIR-RRRRR-00000"))
+            with db.unit_of_work() as s:
+                insert_soon(s, new_request("PIR-RRRRR-SSSSS"))
+                record(s, actor="system", action="test.lone")
+            with db.unit_of_work() as s:
+                s.add(new_request("PIR-TTTTT-VVVVV"))
+                record(s, actor="system", action="test.transaction")
+        finally:
+            event.remove(Session, "after_commit", after_commit)
+        postgres = db.engine.dialect.name == "postgresql"
+    lone, transactional = offered[1], offered[2]
+    assert transactional is not None and not transactional.in_transaction()
+    if postgres:
+        assert lone is None

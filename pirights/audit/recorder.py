@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from pirights import clock
@@ -25,7 +25,7 @@ from pirights.audit.chain import STORED_COLUMNS as COLUMNS
 from pirights.audit.chain import stored_event
 from pirights.audit.models import AuditEvent, AuditPending
 from pirights.audit.sequencer import HEAD_ID, format_at
-from pirights.database import insert_at_commit
+from pirights.database import insert_at_commit, transaction_connection
 
 __all__ = ["HEAD_ID", "as_dict", "configure", "format_at", "record", "record_many"]
 
@@ -120,8 +120,15 @@ def _sequence_after_commit(session: Session) -> None:
     if engine in _background:
         background.for_engine(engine).nudge()
         return
+    # The session still holds its connection, its transaction committed: sequencing on it
+    # saves a pool checkout. Not the autocommit connection of a lone statement (database.
+    # _insert_queued), where the sequencer's transaction would be no transaction.
+    bind: Connection | Engine = engine
+    conn = transaction_connection(session)
+    if conn is not None and not conn.closed and not conn.in_transaction():
+        bind = conn
     try:
-        sequencer.sequence_pending(engine)
+        sequencer.sequence_pending(bind)
     except Exception as exc:  # see the docstring: the change committed
         log.warning("audit events left queued for the next sequencer: %s", type(exc).__name__)
 
