@@ -318,18 +318,19 @@ class _InsertPlan:
         self.statement = insert(table).returning(*(column for _, column in generated))
 
     def values(self, obj: Base) -> dict[str, Any]:
-        """The row of `obj`, defaults filled in (and set on it); generated keys left out
-        while unset."""
+        """The row of `obj`, defaults filled in; generated keys left out while unset.
+
+        Every column written is also held on the object, NULLs included, so that once
+        attached as loaded it knows its whole row: reading an unset column later is not a
+        refresh query, and attaching has fewer attributes to expire."""
         values = {}
-        held = obj.__dict__  # the column values; no attribute events needed to read them
+        held = obj.__dict__  # a transient object's values: no attribute events needed
         for key, name, default, generated in self.columns:
             value = held.get(key)
             if value is None:
                 if generated:
                     continue
-                if default is not None:
-                    value = default
-                    setattr(obj, key, value)
+                value = held[key] = default
             values[name] = value
         return values
 

@@ -375,3 +375,23 @@ def test_after_commit_the_transactions_connection_is_offered_but_never_an_autoco
     assert transactional is not None and not transactional.in_transaction()
     if postgres:
         assert lone is None
+
+
+def test_a_written_object_knows_its_unset_columns_without_a_query(app):
+    # Columns left unset were written as NULL (or their default) and are held so: reading
+    # them after the commit needs no refresh of the row.
+    from pirights.database import insert_soon
+    from pirights.extensions import db
+
+    statements: list[tuple[str, bool]] = []
+    with app.app_context():
+        with db.unit_of_work() as s:
+            req = new_request("PIR-WWWWW-XXXXX")
+            insert_soon(s, req)
+        stop = _statements(db.engine, statements)
+        try:
+            assert req.closed_at is None and req.outcome_result is None
+            assert req.version == 1 and req.identity_verified is False
+        finally:
+            stop()
+    assert statements == []
