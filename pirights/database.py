@@ -409,10 +409,12 @@ def insert_soon(s: Session, obj: Base) -> None:
 
     For the row a hot path creates and refers to (a public submission's request): its id
     is drawn from the table's own sequence, ID_BLOCK at a time per process, so rows that
-    refer to it can be queued at once. Its row is read from the object at commit, so the
-    object may still change until then; it is in the session, as loaded, after the
-    commit. A unit of work that only queued rows is one statement on PostgreSQL, sent
-    without BEGIN and COMMIT (see _insert_queued). Elsewhere (SQLite), insert_now.
+    refer to it can be queued at once. Its row is read from the object when written: at
+    the unit of work's first flush (ORM objects that refer to it, an explicit flush) or
+    else at commit, so the object may still change until then, and queries do not see it
+    before; once written it is in the session, as loaded. A unit of work that only queued
+    rows is one statement on PostgreSQL, sent without BEGIN and COMMIT (_insert_queued).
+    Elsewhere (SQLite), insert_now.
     Relationships set on `obj` are not saved; set foreign key columns instead.
     """
     if s.get_bind().dialect.name != "postgresql":
@@ -487,10 +489,7 @@ def _insert_queued(session: Session) -> None:
     tables: dict[Table, list[dict[str, Any]]] | None = session.info.pop(AT_COMMIT, None)
     if not objects and not tables:
         return
-    first: dict[Table, list[dict[str, Any]]] = {}
-    for obj in objects or ():
-        plan = _insert_plan(type(obj))
-        first.setdefault(plan.table, []).append(plan.values(obj))
+    first = _rows_of(objects or [])
     alone = (
         bool(objects)
         and (session.info.get(CONNECTED) or (None,))[0] is not session.get_transaction()
@@ -504,12 +503,39 @@ def _insert_queued(session: Session) -> None:
     else:
         if first:
             _write(session.connection(), first)
+        _attach(session, objects or [])
         session.flush()
         if tables:
             _write(session.connection(), tables)
-    for obj in objects or ():
-        make_transient_to_detached(obj)
-        session.add(obj)
+    _attach(session, objects or [])
+
+
+@event.listens_for(Session, "before_flush")
+def _insert_first(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush before the commit (an explicit one, or a query's autoflush with ORM changes
+    pending) writes the objects insert_soon queued first, since what it flushes may refer
+    to them (an uploaded file's row to its request)."""
+    objects: list[Base] | None = session.info.pop(FIRST, None)
+    if objects:
+        _write(session.connection(), _rows_of(objects))
+        _attach(session, objects)
+
+
+def _rows_of(objects: list[Base]) -> dict[Table, list[dict[str, Any]]]:
+    """The rows of objects queued by insert_soon, by table."""
+    rows: dict[Table, list[dict[str, Any]]] = {}
+    for obj in objects:
+        plan = _insert_plan(type(obj))
+        rows.setdefault(plan.table, []).append(plan.values(obj))
+    return rows
+
+
+def _attach(session: Session, objects: list[Base]) -> None:
+    """Put written objects in the session as loaded (later changes are UPDATEs)."""
+    for obj in objects:
+        if obj not in session:
+            make_transient_to_detached(obj)
+            session.add(obj)
 
 
 def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:

@@ -285,6 +285,28 @@ def test_insert_soon_with_orm_changes_that_refer_to_it(app):
         assert track is not None and track.request_id == req.id
 
 
+def test_a_flush_before_the_commit_writes_the_request_first(app):
+    # A hook that flushes to learn its own row's id (an uploaded file) must find the
+    # request written already.
+    from pirights.complaints.models import ComplaintTrack
+    from pirights.database import insert_soon
+    from pirights.extensions import db
+
+    with app.app_context():
+        with db.unit_of_work() as s:
+            req = new_request("PIR-YYYYY-ZZZZZ")
+            req.type = "complaint_portrait"
+            insert_soon(s, req)
+            s.add(ComplaintTrack(request_id=req.id, measure_due_at=NOW))
+            s.flush()
+            assert req in s  # written and attached by the flush
+            req.identity_verified = True  # from here an ordinary UPDATE
+        row = db.session.execute(
+            text("SELECT identity_verified FROM requests WHERE id = :i"), {"i": req.id}
+        ).scalar_one()
+        assert row is True and db.session.get(ComplaintTrack, req.id) is not None
+
+
 def test_a_rolled_back_insert_soon_writes_nothing_and_reuses_no_id(app):
     from pirights.database import ID_BLOCK, insert_soon
     from pirights.extensions import db
