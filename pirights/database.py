@@ -410,9 +410,9 @@ def insert_soon(s: Session, obj: Base) -> None:
     For the row a hot path creates and refers to (a public submission's request): its id
     is drawn from the table's own sequence, ID_BLOCK at a time per process, so rows that
     refer to it can be queued at once. Its row is read from the object when written: at
-    the unit of work's first flush (ORM objects that refer to it, an explicit flush) or
-    else at commit, so the object may still change until then, and queries do not see it
-    before; once written it is in the session, as loaded. A unit of work that only queued
+    the unit of work's first flush of ORM changes (which may refer to it) or else at
+    commit, so the object may still change until then, and queries do not see it before;
+    once written it is in the session, as loaded. A unit of work that only queued
     rows is one statement on PostgreSQL, sent without BEGIN and COMMIT (_insert_queued).
     Elsewhere (SQLite), insert_now.
     Relationships set on `obj` are not saved; set foreign key columns instead.
