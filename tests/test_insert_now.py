@@ -304,7 +304,7 @@ def test_a_flush_before_the_commit_writes_the_request_first(app):
         row = db.session.execute(
             text("SELECT identity_verified FROM requests WHERE id = :i"), {"i": req.id}
         ).scalar_one()
-        assert row is True and db.session.get(ComplaintTrack, req.id) is not None
+        assert bool(row) is True and db.session.get(ComplaintTrack, req.id) is not None
 
 
 def test_a_rolled_back_insert_soon_writes_nothing_and_reuses_no_id(app):
