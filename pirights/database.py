@@ -435,13 +435,17 @@ _reserved: weakref.WeakKeyDictionary[Engine, dict[str, collections.deque[int]]] 
 _reserving = threading.Lock()
 
 
+def engine_of(s: Session) -> Engine:
+    """The engine a session works through (its bind, or its bound connection's engine)."""
+    bind = s.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 def _reserved_id(s: Session, table: Table, column: Any) -> int:
     """The next of this process's reserved ids of `table`, reserving ID_BLOCK more when
     none is left. Ids are unique but not in commit order, as a sequence's never were."""
-    bind = s.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
     with _reserving:
-        ids = _reserved.setdefault(engine, {}).setdefault(table.name, collections.deque())
+        ids = _reserved.setdefault(engine_of(s), {}).setdefault(table.name, collections.deque())
         if ids:
             return ids.popleft()
     drawn = s.execute(
@@ -462,14 +466,17 @@ def _connected(session: Session, _transaction: Any, connection: Connection) -> N
     session.info[CONNECTED] = (session.get_transaction(), connection)
 
 
+def _held_connection(session: Session) -> Connection | None:
+    """The connection the session's current (or just committed) transaction took, if any."""
+    held = session.info.get(CONNECTED)
+    return held[1] if held is not None and held[0] is session.get_transaction() else None
+
+
 def transaction_connection(session: Session) -> Connection | None:
     """The connection the session's current (or just committed) transaction ran on, if
     it took one and ran in a transaction: not the autocommit one of a lone statement."""
-    held = session.info.get(CONNECTED)
-    if held is None or held[0] is not session.get_transaction():
-        return None
-    conn = held[1]
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    conn = _held_connection(session)
+    if conn is None or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return None
     return conn
 
@@ -489,25 +496,25 @@ def _insert_queued(session: Session) -> None:
     tables: dict[Table, list[dict[str, Any]]] | None = session.info.pop(AT_COMMIT, None)
     if not objects and not tables:
         return
-    first = _rows_of(objects or [])
+    objects, tables = objects or [], tables or {}
+    first = _rows_of(objects)
     alone = (
         bool(objects)
-        and (session.info.get(CONNECTED) or (None,))[0] is not session.get_transaction()
+        and _held_connection(session) is None
         and not (session.new or session.dirty or session.deleted)
     )
     if alone:
-        together = dict(first)
-        for table, rows in (tables or {}).items():
-            together[table] = together.get(table, []) + rows
-        _write(session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), together)
-    else:
-        if first:
-            _write(session.connection(), first)
-        _attach(session, objects or [])
-        session.flush()
-        if tables:
-            _write(session.connection(), tables)
-    _attach(session, objects or [])
+        for table, rows in tables.items():
+            first[table] = first.get(table, []) + rows
+        _write(session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), first)
+        _attach(session, objects)
+        return
+    if first:
+        _write(session.connection(), first)
+        _attach(session, objects)
+    session.flush()
+    if tables:
+        _write(session.connection(), tables)
 
 
 @event.listens_for(Session, "before_flush")
@@ -533,9 +540,8 @@ def _rows_of(objects: list[Base]) -> dict[Table, list[dict[str, Any]]]:
 def _attach(session: Session, objects: list[Base]) -> None:
     """Put written objects in the session as loaded (later changes are UPDATEs)."""
     for obj in objects:
-        if obj not in session:
-            make_transient_to_detached(obj)
-            session.add(obj)
+        make_transient_to_detached(obj)
+        session.add(obj)
 
 
 def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event, select, text
 
 from pirights.database import insert_now
@@ -268,43 +269,32 @@ def test_the_connection_transacts_again_after_an_autocommit_unit_of_work(app):
     assert list(refs) == ["PIR-JJJJJ-00000", "PIR-JJJJJ-00001", "PIR-JJJJJ-00002"]
 
 
-def test_insert_soon_with_orm_changes_that_refer_to_it(app):
+@pytest.mark.parametrize("flush_early", [False, True], ids=["at-commit", "flushed-early"])
+def test_insert_soon_with_orm_changes_that_refer_to_it(app, flush_early):
     # A complaint's track is an ORM object pointing at the request: the request goes
-    # first, then the flush, then the queued rows, in one transaction.
+    # first, then the flush, then the queued rows, in one transaction. A hook that
+    # flushes earlier to learn its own row's id (an uploaded file) must find the request
+    # written already.
     from pirights.complaints.models import ComplaintTrack
     from pirights.database import insert_soon
     from pirights.extensions import db
 
     with app.app_context():
         with db.unit_of_work() as s:
-            req = new_request("PIR-LLLLL-MMMMM")
+            req = new_request("PIR-YYYYY-ZZZZZ" if flush_early else "PIR-LLLLL-MMMMM")
             req.type = "complaint_portrait"
             insert_soon(s, req)
             s.add(ComplaintTrack(request_id=req.id, measure_due_at=NOW))
+            if flush_early:
+                s.flush()
+                assert req in s  # written and attached by the flush
+                req.identity_verified = True  # from here an ordinary UPDATE
         track = db.session.get(ComplaintTrack, req.id)
         assert track is not None and track.request_id == req.id
-
-
-def test_a_flush_before_the_commit_writes_the_request_first(app):
-    # A hook that flushes to learn its own row's id (an uploaded file) must find the
-    # request written already.
-    from pirights.complaints.models import ComplaintTrack
-    from pirights.database import insert_soon
-    from pirights.extensions import db
-
-    with app.app_context():
-        with db.unit_of_work() as s:
-            req = new_request("PIR-YYYYY-ZZZZZ")
-            req.type = "complaint_portrait"
-            insert_soon(s, req)
-            s.add(ComplaintTrack(request_id=req.id, measure_due_at=NOW))
-            s.flush()
-            assert req in s  # written and attached by the flush
-            req.identity_verified = True  # from here an ordinary UPDATE
         row = db.session.execute(
             text("SELECT identity_verified FROM requests WHERE id = :i"), {"i": req.id}
         ).scalar_one()
-        assert bool(row) is True and db.session.get(ComplaintTrack, req.id) is not None
+        assert bool(row) is flush_early
 
 
 def test_a_rolled_back_insert_soon_writes_nothing_and_reuses_no_id(app):

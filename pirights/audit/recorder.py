@@ -25,7 +25,7 @@ from pirights.audit.chain import STORED_COLUMNS as COLUMNS
 from pirights.audit.chain import stored_event
 from pirights.audit.models import AuditEvent, AuditPending
 from pirights.audit.sequencer import HEAD_ID, format_at
-from pirights.database import insert_at_commit, transaction_connection
+from pirights.database import engine_of, insert_at_commit, transaction_connection
 
 __all__ = ["HEAD_ID", "as_dict", "configure", "format_at", "record", "record_many"]
 
@@ -88,8 +88,7 @@ def record_many(
         insert_at_commit(session, AuditPending.__table__, row)
     # The engine, not a connection: taking one now would begin the transaction on the
     # server, and a unit of work of queued rows alone needs none (database._insert_queued).
-    bind = session.get_bind()
-    session.info[ACCEPTED] = bind if isinstance(bind, Engine) else bind.engine
+    session.info[ACCEPTED] = engine_of(session)
     return rows
 
 

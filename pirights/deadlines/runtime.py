@@ -3,9 +3,10 @@ services ask of them. Pure arithmetic lives in counting.py; this only wires it u
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -55,13 +56,9 @@ class DeadlineBook:
         policy = self.policy(jurisdiction, request_type)
         # The deadline depends only on the local day of receipt (counting.period_end).
         key = (jurisdiction, request_type, local_date(received_at, policy.tz))
-        deadline = self._initial.get(key)
-        if deadline is None:
-            if len(self._initial) > 256:
-                self._initial.clear()
-            deadline = initial_deadline(received_at, policy, self.calendar(policy))
-            self._initial[key] = deadline
-        return deadline
+        return _remembered(
+            self._initial, key, lambda: initial_deadline(received_at, policy, self.calendar(policy))
+        )
 
     def after_pause(
         self,
@@ -145,17 +142,27 @@ class DeadlineBook:
         tz = ZoneInfo(policy.timezone)
         # The limit depends only on the local day of `now` (periods count whole days).
         key = (jurisdiction, now.astimezone(tz).date())
-        limit = self._limits.get(key)
-        if limit is None:
-            if len(self._limits) > 256:
-                self._limits.clear()
+
+        def limit() -> datetime:
             period = Period(max(self.due_soon_working_days, 0), "working_days")
-            limit = self._limits[key] = period_end(now, period, tz, self.calendar(policy))[0]
-        return limit
+            return period_end(now, period, tz, self.calendar(policy))[0]
+
+        return _remembered(self._limits, key, limit)
 
     def timezone(self, jurisdiction: str) -> ZoneInfo:
         """Local time zone of a jurisdiction, for showing dates."""
         return ZoneInfo(self.policies.get(jurisdiction, "access").timezone)
+
+
+def _remembered(memory: dict, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()`, remembered under `key`; the memory starts over past 256 entries (its
+    keys are days, so it only ever holds the days in use)."""
+    found = memory.get(key)
+    if found is None:
+        if len(memory) > 256:
+            memory.clear()
+        found = memory[key] = compute()
+    return found
 
 
 def init_app(
