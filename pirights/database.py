@@ -10,6 +10,7 @@ import collections
 import functools
 import logging
 import os
+import re
 import threading
 import time
 import weakref
@@ -73,9 +74,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Store UTC; naive values are refused because they hide a time-zone bug."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(UTC)
+        zone = value.tzinfo
+        if zone is not UTC:  # most values come from clock.now(), in UTC already
+            if zone is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -349,8 +352,10 @@ FIRST = "pirights.insert_soon"
 CONNECTED = "pirights.connected"
 # From this many rows, insert_rows uses COPY on PostgreSQL where it can.
 COPY_THRESHOLD = 50
-# Ids insert_soon reserves from a table's sequence per round trip.
-ID_BLOCK = 16
+# Ids insert_soon reserves from a table's sequence per round trip. The unit of work that
+# reserves runs in a transaction (no lone statement), so a small block cost a submission
+# in sixteen two more round trips; a process that stops leaves at most this many unused.
+ID_BLOCK = 64
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -466,19 +471,30 @@ def _connected(session: Session, _transaction: Any, connection: Connection) -> N
     session.info[CONNECTED] = (session.get_transaction(), connection)
 
 
-def _held_connection(session: Session) -> Connection | None:
+def transaction_connection(session: Session) -> Connection | None:
     """The connection the session's current (or just committed) transaction took, if any."""
     held = session.info.get(CONNECTED)
     return held[1] if held is not None and held[0] is session.get_transaction() else None
 
 
-def transaction_connection(session: Session) -> Connection | None:
-    """The connection the session's current (or just committed) transaction ran on, if
-    it took one and ran in a transaction: not the autocommit one of a lone statement."""
-    conn = _held_connection(session)
-    if conn is None or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        return None
-    return conn
+@contextmanager
+def _autocommit(conn: Connection) -> Iterator[None]:
+    """Run the block's statements in autocommit on `conn`, whose transaction has sent
+    nothing yet; the driver is transactional again afterwards, so the session's COMMIT
+    (and the pool's rollback) find no transaction and send nothing.
+
+    Set on the driver's connection rather than as SQLAlchemy's isolation_level option,
+    whose switch and reset on each checkout cost more than the rest of the commit's
+    bookkeeping (issue 17); the sequencer's queue check does the same (audit/sequencer.py).
+    """
+    driver = conn.connection.driver_connection
+    driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        # A connection lost meanwhile was closed and is discarded by SQLAlchemy.
+        if not driver.closed:  # type: ignore[union-attr]
+            driver.autocommit = False  # type: ignore[union-attr]
 
 
 @event.listens_for(Session, "before_commit")
@@ -500,13 +516,15 @@ def _insert_queued(session: Session) -> None:
     first = _rows_of(objects)
     alone = (
         bool(objects)
-        and _held_connection(session) is None
+        and transaction_connection(session) is None
         and not (session.new or session.dirty or session.deleted)
     )
     if alone:
         for table, rows in tables.items():
             first[table] = first.get(table, []) + rows
-        _write(session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), first)
+        conn = session.connection()
+        with _autocommit(conn):
+            _write(conn, first)
         _attach(session, objects)
         return
     if first:
@@ -561,7 +579,15 @@ def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
         values = (
             value for _table, _keys, rows in together for row in rows for value in row.values()
         )
-        conn.execute(_together(shape), dict(zip(_parameter_names(shape), values, strict=True)))
+        sql, binds = _driver_form(shape, conn.dialect)
+        if sql is None:
+            conn.execute(_together(shape), dict(zip(_parameter_names(shape), values, strict=True)))
+            return
+        params = {
+            name: value if bind is None else bind(value)
+            for (name, bind), value in zip(binds, values, strict=True)
+        }
+        conn.exec_driver_sql(sql, params)
 
 
 @functools.lru_cache(maxsize=256)
@@ -572,6 +598,33 @@ def _parameter_names(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> l
         for n, (_table, keys, count) in enumerate(shape)
         for r in range(count)
         for key in keys
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_form(
+    shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Any
+) -> tuple[str | None, list[tuple[str, Any]]]:
+    """_together(shape) compiled once to the driver's text, with each parameter's name and
+    bind processor (None for a value the driver takes as it is), in the rows' order.
+
+    A submission's statement has ~70 parameters: executed as a compiled statement,
+    SQLAlchemy rebuilt its parameter dictionary and looked up each converter at every
+    execution, a tenth of a submission's CPU (issue 17). As driver text it runs through
+    the same connection, events, logging and error translation, with the same column
+    conversions (encryption, UTC) applied here. (None, []) when the compiled text has
+    parameters of SQLAlchemy's own (a Python-side column default): those need its own
+    execution."""
+    sql = _together(shape).compile(dialect=dialect).string
+    names = _parameter_names(shape)
+    if set(re.findall(r"%\((\w+)\)s", sql)) != set(names):
+        return None, []
+    types = (
+        table.c[key].type for table, keys, count in shape for _ in range(count) for key in keys
+    )
+    return sql, [
+        (name, type_.dialect_impl(dialect).bind_processor(dialect))
+        for name, type_ in zip(names, types, strict=True)
     ]
 
 

@@ -160,6 +160,86 @@ def test_the_joined_statement_is_built_once_per_shape_and_cacheable():
     assert statement._generate_cache_key() is not None
 
 
+@pytest.mark.postgres_only
+def test_queued_rows_go_as_driver_text_with_their_columns_conversions(app):
+    # On PostgreSQL the joined statement runs as text compiled once (database._driver_form),
+    # the columns' conversions applied by us: the payload must still be encrypted, the
+    # timestamps stored as UTC, and an INSERT error still SQLAlchemy's IntegrityError.
+    from sqlalchemy.exc import IntegrityError
+
+    from pirights.audit.models import AuditPending
+    from pirights.database import _driver_form, insert_at_commit
+    from pirights.extensions import db
+    from pirights.outbox.models import OutboxMessage
+    from pirights.outbox.service import enqueue, message_row
+
+    with app.app_context():
+        china = datetime(2026, 12, 1, 10, 0, tzinfo=UTC).astimezone()
+        with db.unit_of_work() as s:
+            enqueue(s, kind="k", channel="email", payload={"to": "zs@ex.cn"}, now=china)
+            insert_at_commit(
+                s,
+                AuditPending.__table__,
+                {"actor": "system", "action": "test.a", "request_ref": None, "data": "{}"} | AT,
+            )
+        row = message_row(kind="k", channel="email", payload={}, now=NOW)
+        shape = (
+            (OutboxMessage.__table__, tuple(row), 1),
+            (AuditPending.__table__, ("actor", "action", "request_ref", "data", "accepted_at"), 1),
+        )
+        sql, _binds = _driver_form(shape, db.engine.dialect)
+        assert sql is not None and sql.startswith("WITH")
+        raw, created = db.session.execute(
+            text("SELECT payload, created_at AT TIME ZONE 'UTC' FROM outbox")
+        ).one()
+        msg = db.session.scalars(select(OutboxMessage)).one()
+        assert b"zs@ex.cn" not in bytes(raw)
+        assert json.loads(msg.payload) == {"to": "zs@ex.cn"}
+        assert created == datetime(2026, 12, 1, 10, 0)
+        assert db.session.scalar(select(AuditPending.action)) == "test.a"
+        db.session.rollback()
+        # no such request: the foreign key refuses it
+        with pytest.raises(IntegrityError), db.unit_of_work() as s:
+            enqueue(s, kind="k", channel="email", payload={}, now=NOW, request_id=999)
+            insert_at_commit(
+                s,
+                AuditPending.__table__,
+                {"actor": "system", "action": "x", "request_ref": None, "data": "{}"} | AT,
+            )
+
+
+def test_a_column_default_of_sqlalchemys_own_takes_its_execution(app):
+    # Rows that leave out a column with a Python-side default (an outbox message's status)
+    # need SQLAlchemy to fill it in: the driver-text form steps aside for them.
+    from pirights.audit.models import AuditPending
+    from pirights.database import _driver_form, insert_at_commit
+    from pirights.extensions import db
+    from pirights.outbox.models import OutboxMessage
+
+    keys = ("kind", "channel", "payload", "next_attempt_at", "created_at", "updated_at")
+    keys += ("retry_window_from",)
+    row = dict.fromkeys(keys, NOW) | {"kind": "k", "channel": "email", "payload": "{}"}
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        with db.unit_of_work() as s:
+            insert_at_commit(s, OutboxMessage.__table__, row)
+            insert_at_commit(
+                s,
+                AuditPending.__table__,
+                {"actor": "system", "action": "test.b", "request_ref": None, "data": "{}"} | AT,
+            )
+        status, attempts = db.session.execute(
+            select(OutboxMessage.status, OutboxMessage.attempts)
+        ).one()
+        shape = (
+            (OutboxMessage.__table__, keys, 1),
+            (AuditPending.__table__, ("actor", "action", "request_ref", "data", "accepted_at"), 1),
+        )
+        fallback = _driver_form(shape, db.engine.dialect) if postgres else (None, [])
+    assert (status, attempts) == ("pending", 0)
+    assert fallback == (None, [])
+
+
 def test_rows_of_a_table_naming_different_columns_go_one_by_one(app):
     from pirights.audit.models import AuditPending
     from pirights.database import insert_at_commit
@@ -354,10 +434,10 @@ def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, mo
     assert not [q for q in parsed if q.startswith(b"WITH")]
 
 
-def test_after_commit_the_transactions_connection_is_offered_but_never_an_autocommit_one(app):
+def test_after_commit_the_transactions_connection_is_offered_transactional(app):
     # The writer that sequences its own events (audit.sequencing = "after_commit") reuses
-    # its transaction's connection; a lone statement's autocommit connection would make
-    # the sequencer's transaction no transaction, so it is not offered.
+    # its transaction's connection. A lone statement ran it in autocommit: by the time it
+    # is offered it must transact again, or the sequencer's transaction would be none.
     from sqlalchemy.orm import Session
 
     from pirights.audit.recorder import record
@@ -367,7 +447,8 @@ def test_after_commit_the_transactions_connection_is_offered_but_never_an_autoco
     offered: list = []
 
     def after_commit(session):
-        offered.append(transaction_connection(session))
+        conn = transaction_connection(session)
+        offered.append(conn and getattr(conn.connection.driver_connection, "autocommit", False))
 
     with app.app_context():
         event.listen(Session, "after_commit", after_commit)
@@ -382,11 +463,8 @@ def test_after_commit_the_transactions_connection_is_offered_but_never_an_autoco
                 record(s, actor="system", action="test.transaction")
         finally:
             event.remove(Session, "after_commit", after_commit)
-        postgres = db.engine.dialect.name == "postgresql"
-    lone, transactional = offered[1], offered[2]
-    assert transactional is not None and not transactional.in_transaction()
-    if postgres:
-        assert lone is None
+    # each was offered a connection (False), none in autocommit (True)
+    assert offered[1:] == [False, False]
 
 
 def test_a_written_object_knows_its_unset_columns_without_a_query(app):

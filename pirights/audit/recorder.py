@@ -120,8 +120,7 @@ def _sequence_after_commit(session: Session) -> None:
         background.for_engine(engine).nudge()
         return
     # The session still holds its connection, its transaction committed: sequencing on it
-    # saves a pool checkout. Not the autocommit connection of a lone statement (database.
-    # _insert_queued), where the sequencer's transaction would be no transaction.
+    # saves a pool checkout (a lone statement's autocommit ended with it: database.py).
     bind: Connection | Engine = engine
     conn = transaction_connection(session)
     if conn is not None and not conn.closed and not conn.in_transaction():

@@ -23,6 +23,7 @@ from pirights.security.limits import is_public
 
 LOGGER = "pirights.access"
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"  # the header as WSGI names it, read directly
 # An incoming id is kept only when it looks like an id, so clients cannot inject text.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
@@ -45,7 +46,7 @@ def request_id() -> str:
     """This request's id: the caller's X-Request-ID when well-formed, else a new one."""
     rid = g.get("request_id")
     if rid is None:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        offered = request.environ.get(REQUEST_ID_ENVIRON, "")
         rid = offered if REQUEST_ID_RE.match(offered) else f"{_id_prefix}{next(_id_counter):012x}"
         g.request_id = rid
     return rid
@@ -98,14 +99,41 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode
 class LineHandler(logging.StreamHandler):
     """The default handler: the message alone, one line per request, on stderr."""
 
+    _descriptor_of: tuple[object, int | None] = (None, None)
+
     def write_line(self, text: str) -> None:
-        """Write one line as emit() would, without a LogRecord or a formatter."""
+        """Write one line as emit() would, without a LogRecord or a formatter.
+
+        Where the stream is a file descriptor (stderr, a pipe, a file), the line is one
+        write(2) of its own, which needs no lock: a pipe takes up to PIPE_BUF bytes whole,
+        and the line is ASCII JSON of ~200. The handler's lock was a convoy under load
+        (issue 17): the thread holding it lets go of the GIL to write, and every other
+        thread that reaches it sleeps and wakes in turn."""
+        fd = self._descriptor()
+        if fd is not None:
+            data = (text + self.terminator).encode()
+            while data:
+                data = data[os.write(fd, data) :]
+            return
         self.acquire()
         try:
             self.stream.write(text + self.terminator)
             self.flush()
         finally:
             self.release()
+
+    def _descriptor(self) -> int | None:
+        """The stream's file descriptor, or None (a StringIO, a test's capture)."""
+        stream = self.stream
+        known, fd = self._descriptor_of
+        if stream is not known:
+            try:
+                stream.flush()  # what it buffered goes before our direct writes
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation
+                fd = None
+            self._descriptor_of = (stream, fd)
+        return fd
 
 
 def _only_default_handler() -> LineHandler | None:

@@ -109,3 +109,43 @@ def test_each_access_line_is_written_once(app, client, caplog):
     assert len(lines) == 3 and all(json.loads(line)["route"] == "/healthz" for line in lines)
     assert root.lines == 0
     assert "healthz" not in flask_errors.getvalue()
+
+
+def test_lines_to_a_file_descriptor_are_whole_and_take_no_lock(app, tmp_path):
+    # On a descriptor (stderr, a pipe, a file) each line is one write(2) of its own: no
+    # handler lock, which threads queued on under load (issue 17), and no torn lines.
+    import threading
+
+    from pirights.security.access_log import LineHandler
+
+    logger = logging.getLogger(ACCESS)
+    handlers = logger.handlers
+    own = next(h for h in handlers if isinstance(h, LineHandler))
+    logger.handlers = [own]  # our handler alone, as deployed (no test capture beside it)
+    path = tmp_path / "access.log"
+
+    def no_lock():
+        raise AssertionError("the handler's lock was taken")
+
+    with path.open("a") as out:
+        previous = own.setStream(out)
+        own.acquire, restore = no_lock, own.acquire
+        try:
+
+            def hammer():
+                mine = app.test_client()
+                for _ in range(25):
+                    mine.get("/healthz")
+
+            threads = [threading.Thread(target=hammer) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            own.acquire = restore
+            own.setStream(previous)
+            logger.handlers = handlers
+    lines = path.read_text().splitlines()
+    assert len(lines) == 100
+    assert all(json.loads(line)["route"] == "/healthz" for line in lines)
