@@ -348,6 +348,8 @@ def _insert_plan(cls: type) -> _InsertPlan:
 # objects to INSERT first (insert_soon)
 AT_COMMIT = "pirights.insert_at_commit"
 FIRST = "pirights.insert_soon"
+# session.info key: objects of FIRST their caller is done with at commit (keep=False)
+UNKEPT = "pirights.insert_soon.unkept"
 # session.info key: (the root transaction that has a connection, that connection)
 CONNECTED = "pirights.connected"
 # From this many rows, insert_rows uses COPY on PostgreSQL where it can.
@@ -408,7 +410,7 @@ def new_row(cls: type[RowT], **values: Any) -> RowT:
     return obj
 
 
-def insert_soon(s: Session, obj: Base) -> None:
+def insert_soon(s: Session, obj: Base, *, keep: bool = True) -> None:
     """Give a new object its id now and INSERT it as the unit of work commits, before its
     ORM changes and with the rows insert_at_commit queued.
 
@@ -421,6 +423,11 @@ def insert_soon(s: Session, obj: Base) -> None:
     rows is one statement on PostgreSQL, sent without BEGIN and COMMIT (_insert_queued).
     Elsewhere (SQLite), insert_now.
     Relationships set on `obj` are not saved; set foreign key columns instead.
+
+    `keep=False` says the caller is done with `obj` once the unit of work commits (the
+    public API answers from what it noted before): a lone statement then leaves it out
+    of the session, whose save-update cascade over a request's relationships cost 5 % of
+    a public submission's CPU (issue 17). It may still be kept (SQLite, a flush).
     """
     if s.get_bind().dialect.name != "postgresql":
         insert_now(s, obj)
@@ -431,6 +438,8 @@ def insert_soon(s: Session, obj: Base) -> None:
     if not s.in_transaction():
         s.begin()
     s.info.setdefault(FIRST, []).append(obj)
+    if not keep:
+        s.info.setdefault(UNKEPT, []).append(obj)
 
 
 # engine -> table name -> ids drawn from the table's sequence and not used yet
@@ -509,6 +518,7 @@ def _insert_queued(session: Session) -> None:
     flush, then the rows, in one transaction.
     """
     objects: list[Base] | None = session.info.pop(FIRST, None)
+    unkept: list[Base] = session.info.pop(UNKEPT, [])
     tables: dict[Table, list[dict[str, Any]]] | None = session.info.pop(AT_COMMIT, None)
     if not objects and not tables:
         return
@@ -525,7 +535,7 @@ def _insert_queued(session: Session) -> None:
         conn = session.connection()
         with _autocommit(conn):
             _write(conn, first)
-        _attach(session, objects)
+        _attach(session, [obj for obj in objects if all(obj is not u for u in unkept)])
         return
     if first:
         _write(session.connection(), first)
@@ -658,3 +668,4 @@ def _forget_queued(session: Session, _previous: Any) -> None:
     sequence has gaps anyway."""
     session.info.pop(AT_COMMIT, None)
     session.info.pop(FIRST, None)
+    session.info.pop(UNKEPT, None)

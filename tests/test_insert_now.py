@@ -485,3 +485,27 @@ def test_a_written_object_knows_its_unset_columns_without_a_query(app):
         finally:
             stop()
     assert statements == []
+
+
+def test_an_object_its_caller_is_done_with_stays_out_of_the_session(app):
+    # keep=False (the public API, which answers from what it noted before the commit):
+    # a lone statement does not attach the written request, sparing the session's
+    # cascade walk; the row is written all the same.
+    from pirights.database import insert_soon
+    from pirights.extensions import db
+    from pirights.outbox.service import enqueue
+
+    with app.app_context():
+        with db.unit_of_work() as s:  # reserves ids: a transaction of its own
+            insert_soon(s, new_request("PIR-UUUUU-00000"))
+        with db.unit_of_work() as s:
+            req = new_request("PIR-UUUUU-WWWWW")
+            insert_soon(s, req, keep=False)
+            enqueue(s, kind="k", channel="email", payload={}, now=NOW, request_id=req.id)
+        kept = req in db.session
+        postgres = db.engine.dialect.name == "postgresql"
+        stored = db.session.execute(
+            text("SELECT id FROM requests WHERE reference = 'PIR-UUUUU-WWWWW'")
+        ).scalar_one()
+    assert stored == req.id
+    assert kept is not postgres  # SQLite writes it at once (insert_now), kept

@@ -105,10 +105,12 @@ def submit(
     default_jurisdiction: str,
     received_at: datetime | None = None,
     idempotency_key: str | None = None,
+    keep: bool = True,
 ) -> tuple[Request | None, dict[str, Any]]:
     """Record a new request; returns (the request, the public intake answer).
 
-    With an Idempotency-Key, a retry gets the first answer back (and no request).
+    With an Idempotency-Key, a retry gets the first answer back (and no request); so does
+    a caller that needs only the answer (`keep=False`: database.insert_soon).
     """
     now = clock.now()
     if received_at is not None and received_at > now + CLOCK_SKEW:
@@ -129,7 +131,7 @@ def submit(
             req = _new_request(data, channel, received_at or now, default_jurisdiction)
             token = new_tracking_token()
             req.tracking_token_hash = hash_tracking_token(token)
-            insert_soon(s, req)
+            insert_soon(s, req, keep=keep)
             for created in hooks.on_created:
                 created(s, req)
             answer = {
@@ -179,7 +181,7 @@ def submit(
             if earlier is not None:
                 return None, earlier
         raise
-    return req, answer
+    return (req if keep else None), answer
 
 
 def _replay(key_hash: str, body_hash: str | None) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ def submit(data):
         actor="requester",
         default_jurisdiction=current_app.config["PIRIGHTS"].default_jurisdiction,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        keep=False,
     )
     return answer
 
