@@ -525,7 +525,7 @@ def _insert_queued(session: Session) -> None:
     objects, tables = objects or [], tables or {}
     first = _rows_of(objects)
     alone = (
-        bool(objects)
+        session.get_bind().dialect.name == "postgresql"
         and transaction_connection(session) is None
         and not (session.new or session.dirty or session.deleted)
     )

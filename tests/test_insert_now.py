@@ -329,6 +329,27 @@ def test_insert_soon_and_queued_rows_are_one_statement_without_a_transaction(app
         assert [s.split()[0] for s, _ in statements] == ["INSERT", "UPDATE", "INSERT"]
 
 
+def test_queued_rows_alone_are_one_statement_without_a_transaction(app):
+    # A unit of work that only records (a staff view's event, the audited-writes
+    # benchmark's writer) is one statement in autocommit too.
+    from pirights.audit.recorder import record
+    from pirights.extensions import db
+
+    statements: list[tuple[str, bool]] = []
+    with app.app_context():
+        engine = db.engine
+        stop = _statements(engine, statements)
+        try:
+            with db.unit_of_work() as s:
+                record(s, actor="system", action="test.alone", data={"n": 1})
+        finally:
+            stop()
+        postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        mine = [(sql.split()[0], auto) for sql, auto in statements if "audit_pending" in sql]
+        assert mine[0] == ("INSERT", True)  # sent in autocommit: no BEGIN, no COMMIT
+
+
 def test_the_connection_transacts_again_after_an_autocommit_unit_of_work(app):
     # The one-statement unit of work borrows a connection in autocommit; the pool must get
     # it back transactional, or a later failing unit of work would leave half its writes.
