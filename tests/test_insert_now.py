@@ -329,25 +329,23 @@ def test_insert_soon_and_queued_rows_are_one_statement_without_a_transaction(app
         assert [s.split()[0] for s, _ in statements] == ["INSERT", "UPDATE", "INSERT"]
 
 
+@pytest.mark.postgres_only
 def test_queued_rows_alone_are_one_statement_without_a_transaction(app):
     # A unit of work that only records (a staff view's event, the audited-writes
-    # benchmark's writer) is one statement in autocommit too.
+    # benchmark's writer) is one statement in autocommit too (SQLite records inline).
     from pirights.audit.recorder import record
     from pirights.extensions import db
 
     statements: list[tuple[str, bool]] = []
     with app.app_context():
-        engine = db.engine
-        stop = _statements(engine, statements)
+        stop = _statements(db.engine, statements)
         try:
             with db.unit_of_work() as s:
                 record(s, actor="system", action="test.alone", data={"n": 1})
         finally:
             stop()
-        postgres = engine.dialect.name == "postgresql"
-    if postgres:
-        mine = [(sql.split()[0], auto) for sql, auto in statements if "audit_pending" in sql]
-        assert mine[0] == ("INSERT", True)  # sent in autocommit: no BEGIN, no COMMIT
+    mine = [(sql.split()[0], auto) for sql, auto in statements if "audit_pending" in sql]
+    assert mine[0] == ("INSERT", True)  # sent in autocommit: no BEGIN, no COMMIT
 
 
 def test_the_connection_transacts_again_after_an_autocommit_unit_of_work(app):
