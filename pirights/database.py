@@ -487,14 +487,14 @@ def transaction_connection(session: Session) -> Connection | None:
 
 
 @contextmanager
-def _autocommit(conn: Connection) -> Iterator[None]:
+def autocommit(conn: Connection) -> Iterator[None]:
     """Run the block's statements in autocommit on `conn`, whose transaction has sent
     nothing yet; the driver is transactional again afterwards, so the session's COMMIT
     (and the pool's rollback) find no transaction and send nothing.
 
     Set on the driver's connection rather than as SQLAlchemy's isolation_level option,
     whose switch and reset on each checkout cost more than the rest of the commit's
-    bookkeeping (issue 17); the sequencer's queue check does the same (audit/sequencer.py).
+    bookkeeping (issue 17). The sequencer's queue check uses it too (audit/sequencer.py).
     """
     driver = conn.connection.driver_connection
     driver.autocommit = True  # type: ignore[union-attr]
@@ -533,7 +533,7 @@ def _insert_queued(session: Session) -> None:
         for table, rows in tables.items():
             first[table] = first.get(table, []) + rows
         conn = session.connection()
-        with _autocommit(conn):
+        with autocommit(conn):
             _write(conn, first)
         _attach(session, [obj for obj in objects if all(obj is not u for u in unkept)])
         return

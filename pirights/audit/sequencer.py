@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from pirights import clock
 from pirights.audit.chain import STORED_COLUMNS, canonical, hash_parts
 from pirights.audit.models import AuditEvent, AuditHead, AuditPending
-from pirights.database import COPY_THRESHOLD, insert_rows
+from pirights.database import COPY_THRESHOLD, autocommit, insert_rows
 
 HEAD_ID = 1
 BATCH = 2000
@@ -202,12 +202,9 @@ def _pending_left(conn: Connection) -> bool:
     if conn.dialect.name == "postgresql" and not conn.in_transaction():
         driver = conn.connection.driver_connection
         if not driver.autocommit:  # type: ignore[union-attr]
-            driver.autocommit = True  # type: ignore[union-attr]
-            try:
+            with autocommit(conn):
                 sql = "SELECT EXISTS (SELECT 1 FROM audit_pending)"
                 return bool(driver.execute(sql).fetchone()[0])  # type: ignore[union-attr]
-            finally:
-                driver.autocommit = False  # type: ignore[union-attr]
     with conn.begin():
         return bool(conn.execute(query).scalar())
 
