@@ -40,6 +40,7 @@ def scrape(client) -> dict:
 
 
 def test_metrics_are_off_without_a_token(database_url, tmp_path):
+    """Off, /metrics is 404 and requests are not counted (nobody could read the counts)."""
     from pirights import create_app
 
     app = create_app(
@@ -52,6 +53,7 @@ def test_metrics_are_off_without_a_token(database_url, tmp_path):
     )
     resp = app.test_client().get("/metrics", headers=AUTH)
     assert resp.status_code == 404 and "PIRIGHTS_METRICS_TOKEN" in resp.get_json()["detail"]
+    assert "pirights_metrics" not in app.extensions
     app.extensions["pirights_db"].engine.dispose()
 
 
