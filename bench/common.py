@@ -136,38 +136,63 @@ class Context:
 
 
 def reset_database(url: str) -> None:
-    """Empty every table of a migrated database and re-seed what the migrations seed (as the
-    test suite does between tests); the intake baseline's own table is dropped."""
-    from sqlalchemy import create_engine, text
+    """Empty every table of a migrated database and re-seed what the migrations seed (the
+    test suite's reset between tests, too); the intake baseline's own table is dropped.
 
+    On PostgreSQL the TRUNCATE takes its tables in its own order, and a sequencer pass still
+    finishing for an earlier app takes audit_pending, then audit_events: CI met that
+    deadlock once (2026-12-06, "deadlock detected" in the suite's reset). The reset waits
+    for the sequencer's lock first, and tries again should anything else collide.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from pirights.audit.sequencer import LOCK_KEY
     from pirights.database import normalise_url
 
     engine = create_engine(normalise_url(url))
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS bench_rows"))
-        if engine.dialect.name == "postgresql":
-            tables = conn.scalars(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                    "AND tablename <> 'alembic_version'"
+    postgres = engine.dialect.name == "postgresql"
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if postgres:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+                conn.execute(text("DROP TABLE IF EXISTS bench_rows"))
+                _empty_tables(conn, postgres)
+                conn.execute(
+                    text("INSERT INTO audit_head (id, seq, hash, at) VALUES (1, 0, :h, '')"),
+                    {"h": "0" * 64},
                 )
-            ).all()
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            tables = conn.scalars(
-                text(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT IN ('alembic_version', 'sqlite_sequence')"
-                )
-            ).all()
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-        conn.execute(
-            text("INSERT INTO audit_head (id, seq, hash, at) VALUES (1, 0, :h, '')"),
-            {"h": "0" * 64},
-        )
-        conn.execute(text("INSERT INTO blocklist_state (id, version) VALUES (1, 0)"))
+                conn.execute(text("INSERT INTO blocklist_state (id, version) VALUES (1, 0)"))
+            break
+        except OperationalError as exc:
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.2)
     engine.dispose()
+
+
+def _empty_tables(conn, postgres: bool) -> None:
+    """Delete every row but the migrations' own record; sequences start again."""
+    from sqlalchemy import text
+
+    if postgres:
+        tables = conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        return
+    tables = conn.scalars(
+        text(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT IN ('alembic_version', 'sqlite_sequence')"
+        )
+    ).all()
+    for table in tables:
+        conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 def fresh_postgres(name: str, admin_url: str) -> str:

@@ -9,18 +9,16 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, text
 
+from bench.common import reset_database
 from pirights import create_app
 from pirights.cli import alembic_config
-from pirights.database import normalise_url
 
 PG_URL = os.environ.get("PIRIGHTS_TEST_DATABASE_URL", "")
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
@@ -64,51 +62,11 @@ def migrated(tmp_path_factory) -> str:
     return str(template)
 
 
-def _reset_postgres(url: str) -> None:
-    """Empty every table and re-seed the rows migrations seed (audit head, blocklist state).
-
-    The TRUNCATE takes its tables in its own order, and a sequencer pass still finishing
-    for the previous test's app takes audit_pending, then audit_events: CI met that
-    deadlock once (2026-12-06, "deadlock detected" in this fixture). The reset therefore
-    waits for the sequencer's lock first, and tries again should anything else collide.
-    """
-    from sqlalchemy.exc import OperationalError
-
-    from pirights.audit.sequencer import LOCK_KEY
-
-    engine = create_engine(normalise_url(url))
-    for attempt in range(5):
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-                tables = [
-                    r[0]
-                    for r in conn.execute(
-                        text(
-                            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                            "AND tablename <> 'alembic_version'"
-                        )
-                    )
-                ]
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-                conn.execute(
-                    text("INSERT INTO audit_head (id, seq, hash, at) VALUES (1, 0, :h, '')"),
-                    {"h": "0" * 64},
-                )
-                conn.execute(text("INSERT INTO blocklist_state (id, version) VALUES (1, 0)"))
-            break
-        except OperationalError as exc:
-            if "deadlock" not in str(exc) or attempt == 4:
-                raise
-            time.sleep(0.2)
-    engine.dispose()
-
-
 @pytest.fixture
 def database_url(migrated, tmp_path) -> str:
     """A clean database for this test."""
     if PG_URL:
-        _reset_postgres(migrated)
+        reset_database(migrated)
         return migrated
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated, path)
