@@ -141,7 +141,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 # caches the result only for statements of at most 50 parameters (psycopg discussion 628:
 # ORMs' multi-row VALUES of ever-changing sizes filled the cache). A public submission's
 # one statement has about 70 and was parsed anew each time: 125 µs, a twelfth of its CPU
-# (issue 17, README). Our statements have fixed shapes (database._together), so a higher
+# (issue 17, README). Our statements have fixed shapes (database._joined), so a higher
 # count is safe; the length limit (4 KB) and the cache's size (128) still bound memory.
 STATEMENT_PARAMETERS_CACHED = 256
 
@@ -589,9 +589,10 @@ def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
         values = (
             value for _table, _keys, rows in together for row in rows for value in row.values()
         )
-        sql, binds = _driver_form(shape, conn.dialect)
+        joined = _joined(shape)
+        sql, binds = joined.driver_form(conn.dialect)
         if sql is None:
-            conn.execute(_together(shape), dict(zip(_parameter_names(shape), values, strict=True)))
+            conn.execute(joined.statement, dict(zip(joined.names, values, strict=True)))
             return
         params = {
             name: value if bind is None else bind(value)
@@ -600,64 +601,80 @@ def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
         conn.exec_driver_sql(sql, params)
 
 
-@functools.lru_cache(maxsize=256)
-def _parameter_names(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> list[str]:
-    """The names of _together(shape)'s parameters, in the order of the rows' values."""
-    return [
-        f"p{n}_{r}_{key}"
-        for n, (_table, keys, count) in enumerate(shape)
-        for r in range(count)
-        for key in keys
-    ]
+Shape = tuple[tuple[Table, tuple[str, ...], int], ...]
 
 
-@functools.lru_cache(maxsize=256)
-def _driver_form(
-    shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Any
-) -> tuple[str | None, list[tuple[str, Any]]]:
-    """_together(shape) compiled once to the driver's text, with each parameter's name and
-    bind processor (None for a value the driver takes as it is), in the rows' order.
+class _Joined:
+    """One statement inserting rows of a shape (tables, their columns, their row counts),
+    with what executing it needs, worked out once per shape (_joined).
 
-    A submission's statement has ~70 parameters: executed as a compiled statement,
-    SQLAlchemy rebuilt its parameter dictionary and looked up each converter at every
-    execution, a tenth of a submission's CPU (issue 17). As driver text it runs through
-    the same connection, events, logging and error translation, with the same column
-    conversions (encryption, UTC) applied here. (None, []) when the compiled text has
-    parameters of SQLAlchemy's own (a Python-side column default): those need its own
-    execution."""
-    sql = _together(shape).compile(dialect=dialect).string
-    names = _parameter_names(shape)
-    if set(re.findall(r"%\((\w+)\)s", sql)) != set(names):
-        return None, []
-    types = (
-        table.c[key].type for table, keys, count in shape for _ in range(count) for key in keys
-    )
-    return sql, [
-        (name, type_.dialect_impl(dialect).bind_processor(dialect))
-        for name, type_ in zip(names, types, strict=True)
-    ]
-
-
-@functools.lru_cache(maxsize=256)
-def _together(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
-    """One statement inserting rows of these tables, columns and counts, built once per
-    shape and cacheable, so SQLAlchemy compiles it once (a multi-row VALUES is not
+    `statement` is cacheable, so SQLAlchemy compiles it once (a multi-row VALUES is not
     cacheable and was compiled at every commit). Several rows of a table are one INSERT …
     SELECT … UNION ALL SELECT …, which inserts them, and draws their ids, in order.
-    Parameters are named p<table>_<row>_<column> and typed as their columns (encryption)."""
+    Parameters are named p<table>_<row>_<column> (`names`, in the rows' order) and typed as
+    their columns (encryption)."""
 
-    def param(n: int, r: int, table: Table, key: str) -> Any:
-        return bindparam(f"p{n}_{r}_{key}", type_=table.c[key].type)
+    def __init__(self, shape: Shape) -> None:
+        parts = []
+        for n, (table, keys, count) in enumerate(shape):
+            if count == 1:
+                parts.append(insert(table).values({k: _param(n, 0, table, k) for k in keys}))
+                continue
+            rows = [select(*(_param(n, r, table, k).label(k) for k in keys)) for r in range(count)]
+            parts.append(insert(table).from_select(list(keys), union_all(*rows)))
+        *first, last = parts
+        self.statement = (
+            last.add_cte(*(part.cte(f"q{i}") for i, part in enumerate(first))) if first else last
+        )
+        self.names = [
+            f"p{n}_{r}_{key}"
+            for n, (_table, keys, count) in enumerate(shape)
+            for r in range(count)
+            for key in keys
+        ]
+        self._types = [
+            table.c[key].type for table, keys, count in shape for _ in range(count) for key in keys
+        ]
+        self._driver: dict[Any, tuple[str | None, list[tuple[str, Any]]]] = {}
 
-    parts = []
-    for n, (table, keys, count) in enumerate(shape):
-        if count == 1:
-            parts.append(insert(table).values({key: param(n, 0, table, key) for key in keys}))
-            continue
-        rows = [select(*(param(n, r, table, key).label(key) for key in keys)) for r in range(count)]
-        parts.append(insert(table).from_select(list(keys), union_all(*rows)))
-    *first, last = parts
-    return last.add_cte(*(part.cte(f"q{i}") for i, part in enumerate(first))) if first else last
+    def driver_form(self, dialect: Any) -> tuple[str | None, list[tuple[str, Any]]]:
+        """The statement compiled once for `dialect` to the driver's text, with each
+        parameter's name and bind processor (None for a value the driver takes as it is),
+        in the rows' order.
+
+        A submission's statement has ~70 parameters: executed as a compiled statement,
+        SQLAlchemy rebuilt its parameter dictionary and looked up each converter at every
+        execution, a tenth of a submission's CPU (issue 17). As driver text it runs through
+        the same connection, events, logging and error translation, with the same column
+        conversions (encryption, UTC) applied by _write. (None, []) when the compiled text
+        has parameters of SQLAlchemy's own (a Python-side column default): those need its
+        own execution."""
+        found = self._driver.get(dialect)
+        if found is None:
+            sql = self.statement.compile(dialect=dialect).string
+            if set(re.findall(r"%\((\w+)\)s", sql)) != set(self.names):
+                found = (None, [])
+            else:
+                found = (
+                    sql,
+                    [
+                        (name, type_.dialect_impl(dialect).bind_processor(dialect))
+                        for name, type_ in zip(self.names, self._types, strict=True)
+                    ],
+                )
+            self._driver[dialect] = found
+        return found
+
+
+def _param(n: int, r: int, table: Table, key: str) -> Any:
+    """The parameter of table n's row r, column `key`, typed as the column."""
+    return bindparam(f"p{n}_{r}_{key}", type_=table.c[key].type)
+
+
+@functools.lru_cache(maxsize=256)
+def _joined(shape: Shape) -> _Joined:
+    """The statement of a shape and what executing it needs, built once per shape."""
+    return _Joined(shape)
 
 
 @event.listens_for(Session, "after_soft_rollback")

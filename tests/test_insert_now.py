@@ -148,27 +148,27 @@ def test_the_joined_statement_is_built_once_per_shape_and_cacheable():
     # A statement SQLAlchemy cannot cache is compiled at every commit: a multi-row VALUES
     # measured six times the CPU of the cached form (README, "Intake, session 4").
     from pirights.audit.models import AuditPending
-    from pirights.database import _together
+    from pirights.database import _joined
     from pirights.outbox.models import OutboxMessage
 
     shape = (
         (AuditPending.__table__, ("actor", "action", "request_ref", "data", "accepted_at"), 3),
         (OutboxMessage.__table__, ("kind", "channel", "payload"), 1),
     )
-    statement = _together(shape)
-    assert _together(shape) is statement
+    statement = _joined(shape).statement
+    assert _joined(shape).statement is statement
     assert statement._generate_cache_key() is not None
 
 
 @pytest.mark.postgres_only
 def test_queued_rows_go_as_driver_text_with_their_columns_conversions(app):
-    # On PostgreSQL the joined statement runs as text compiled once (database._driver_form),
+    # On PostgreSQL the joined statement runs as text compiled once (database._Joined.driver_form),
     # the columns' conversions applied by us: the payload must still be encrypted, the
     # timestamps stored as UTC, and an INSERT error still SQLAlchemy's IntegrityError.
     from sqlalchemy.exc import IntegrityError
 
     from pirights.audit.models import AuditPending
-    from pirights.database import _driver_form, insert_at_commit
+    from pirights.database import _joined, insert_at_commit
     from pirights.extensions import db
     from pirights.outbox.models import OutboxMessage
     from pirights.outbox.service import enqueue, message_row
@@ -187,7 +187,7 @@ def test_queued_rows_go_as_driver_text_with_their_columns_conversions(app):
             (OutboxMessage.__table__, tuple(row), 1),
             (AuditPending.__table__, ("actor", "action", "request_ref", "data", "accepted_at"), 1),
         )
-        sql, _binds = _driver_form(shape, db.engine.dialect)
+        sql, _binds = _joined(shape).driver_form(db.engine.dialect)
         assert sql is not None and sql.startswith("WITH")
         raw, created = db.session.execute(
             text("SELECT payload, created_at AT TIME ZONE 'UTC' FROM outbox")
@@ -212,7 +212,7 @@ def test_a_column_default_of_sqlalchemys_own_takes_its_execution(app):
     # Rows that leave out a column with a Python-side default (an outbox message's status)
     # need SQLAlchemy to fill it in: the driver-text form steps aside for them.
     from pirights.audit.models import AuditPending
-    from pirights.database import _driver_form, insert_at_commit
+    from pirights.database import _joined, insert_at_commit
     from pirights.extensions import db
     from pirights.outbox.models import OutboxMessage
 
@@ -235,7 +235,7 @@ def test_a_column_default_of_sqlalchemys_own_takes_its_execution(app):
             (OutboxMessage.__table__, keys, 1),
             (AuditPending.__table__, ("actor", "action", "request_ref", "data", "accepted_at"), 1),
         )
-        fallback = _driver_form(shape, db.engine.dialect) if postgres else (None, [])
+        fallback = _joined(shape).driver_form(db.engine.dialect) if postgres else (None, [])
     assert (status, attempts) == ("pending", 0)
     assert fallback == (None, [])
 
