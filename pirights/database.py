@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -35,7 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -138,22 +139,28 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 
 
 # psycopg converts a statement's %(name)s placeholders to $n by parsing its text, and
-# caches the result only for statements of at most 50 parameters (psycopg discussion 628:
-# ORMs' multi-row VALUES of ever-changing sizes filled the cache). A public submission's
-# one statement has about 70 and was parsed anew each time: 125 µs, a twelfth of its CPU
-# (issue 17, README). Our statements have fixed shapes (database._joined), so a higher
-# count is safe; the length limit (4 KB) and the cache's size (128) still bound memory.
-STATEMENT_PARAMETERS_CACHED = 256
+# caches the result only for statements of at most 50 parameters and 4 KB (psycopg
+# discussion 628: ORMs' multi-row VALUES of ever-changing sizes filled the cache). A public
+# submission's one statement has about 70 and was parsed anew each time: 125 µs, a twelfth
+# of its CPU (issue 17, README), and the group writer's statements are several of those.
+# Our statements have fixed shapes (database._joined), so higher limits are safe; the
+# cache's size (128 entries) still bounds its memory (at most 128 × 64 KB).
+STATEMENT_PARAMETERS_CACHED = 2048
+STATEMENT_LENGTH_CACHED = 65536
 
 
 def _cache_statements_with_many_parameters() -> None:
-    """Let psycopg cache the conversion of statements of up to
-    STATEMENT_PARAMETERS_CACHED parameters (tests/test_insert_now.py checks it works)."""
+    """Let psycopg cache the conversion of statements of up to STATEMENT_PARAMETERS_CACHED
+    parameters and STATEMENT_LENGTH_CACHED bytes (tests/test_insert_now.py checks it)."""
     from psycopg import _queries
 
     if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", None) is not None:
         _queries.MAX_CACHED_STATEMENT_PARAMS = max(
             _queries.MAX_CACHED_STATEMENT_PARAMS, STATEMENT_PARAMETERS_CACHED
+        )
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(
+            _queries.MAX_CACHED_STATEMENT_LENGTH, STATEMENT_LENGTH_CACHED
         )
 
 
@@ -512,10 +519,11 @@ def _insert_queued(session: Session) -> None:
     transaction's last statements.
 
     When they are the whole unit of work on PostgreSQL (no statement ran before, no ORM
-    change is pending), they are one statement on a connection in autocommit: a single
-    statement is atomic by itself, and a public submission pays one round trip instead of
-    four (BEGIN, its request, its queued rows, COMMIT). Otherwise: the objects, the ORM
-    flush, then the rows, in one transaction.
+    change is pending), they are one statement in autocommit, shared with the process's
+    other units of work committing at the same moment (GroupWriter): a single statement is
+    atomic by itself, and a public submission pays one round trip instead of four (BEGIN,
+    its request, its queued rows, COMMIT), or a part of one. Otherwise: the objects, the
+    ORM flush, then the rows, in one transaction.
     """
     objects: list[Base] | None = session.info.pop(FIRST, None)
     unkept: list[Base] = session.info.pop(UNKEPT, [])
@@ -532,9 +540,7 @@ def _insert_queued(session: Session) -> None:
     if alone:
         for table, rows in tables.items():
             first[table] = first.get(table, []) + rows
-        conn = session.connection()
-        with autocommit(conn):
-            _write(conn, first)
+        group_writer(engine_of(session)).write(first)
         _attach(session, [obj for obj in objects if all(obj is not u for u in unkept)])
         return
     if first:
@@ -543,6 +549,130 @@ def _insert_queued(session: Session) -> None:
     session.flush()
     if tables:
         _write(session.connection(), tables)
+
+
+class _Waiting:
+    """A lone unit of work's rows, waiting for the group writer (below)."""
+
+    __slots__ = ("done", "error", "tables")
+
+    def __init__(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
+        self.tables = tables
+        self.done = False
+        self.error: BaseException | None = None
+
+
+# Units of work in one statement at most: a worker's threads (8 by default) rarely queue
+# more, and a public submission's statement is 3.5 KB and 69 parameters.
+GROUP_MAX = 16
+
+
+class GroupWriter:
+    """Writes the lone statements of a process's concurrent units of work as one.
+
+    Group commit, as PostgreSQL does with its WAL and the sequencer with events: the first
+    unit of work to arrive writes; those arriving meanwhile wait and go together in the next
+    statement, written by the first of them. Nobody waits for company: a writer takes what
+    is queued when it starts. Under load a worker's threads meet here three or four at a
+    time, and each saves its own execution, connection checkout and commit (issue 17).
+
+    Each unit of work stays atomic: its rows are in one statement, with or without others.
+    If that statement fails for a reason in its rows (a constraint, a bad value), nothing of
+    it was written, and each unit of work is written again alone, so one bad row fails only
+    its own unit of work. Any other failure (a lost connection, which may have lost only
+    the acknowledgement of a commit) is every waiting unit of work's error: retrying could
+    write one twice.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cond = threading.Condition()
+        self._queue: list[_Waiting] = []
+        self._writing = False
+
+    def write(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
+        """Write a unit of work's rows, with whatever others are waiting; raise its error."""
+        mine = _Waiting(tables)
+        batch: list[_Waiting] = []
+        with self._cond:
+            self._queue.append(mine)
+            while self._writing and not mine.done:
+                self._cond.wait()
+            if not mine.done:
+                self._writing = True
+                batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+        if batch:
+            try:
+                self._write_batch(batch)
+            except BaseException as exc:
+                for waiting in batch:
+                    waiting.error = waiting.error or exc
+                raise
+            finally:
+                with self._cond:
+                    for waiting in batch:
+                        waiting.done = True
+                    self._writing = False
+                    self._cond.notify_all()
+        if mine.error is not None:
+            raise mine.error
+
+    def _write_batch(self, batch: list[_Waiting]) -> None:
+        """One statement for the batch where it can be; else each alone."""
+        merged: dict[Table, list[dict[str, Any]]] = {}
+        for waiting in batch:
+            for table, rows in waiting.tables.items():
+                merged.setdefault(table, []).extend(rows)
+        if len(batch) == 1 or not _one_statement(merged):
+            for waiting in batch:
+                self._write_alone(waiting)
+            return
+        try:
+            self._write_tables(merged)
+        except (IntegrityError, DataError):
+            for waiting in batch:
+                self._write_alone(waiting)
+
+    def _write_alone(self, waiting: _Waiting) -> None:
+        """One unit of work's rows; its error is its own."""
+        try:
+            self._write_tables(waiting.tables)
+        except Exception as exc:
+            waiting.error = exc
+
+    def _write_tables(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
+        """The rows as one statement in autocommit, or in a transaction if they need more."""
+        if _one_statement(tables):
+            with self.engine.connect() as conn:
+                with autocommit(conn):
+                    _write(conn, tables)
+                # Sends nothing (the statement committed itself); ends SQLAlchemy's
+                # transaction as a commit, for its events, rather than a rollback.
+                conn.commit()
+        else:
+            with self.engine.begin() as conn:
+                _write(conn, tables)
+
+
+def _one_statement(tables: dict[Table, list[dict[str, Any]]]) -> bool:
+    """Whether _write sends these rows (on PostgreSQL) as one statement."""
+    for rows in tables.values():
+        keys = tuple(rows[0])
+        if len(rows) >= COPY_THRESHOLD or any(tuple(r) != keys for r in rows):
+            return False
+    return True
+
+
+_writers: weakref.WeakKeyDictionary[Engine, GroupWriter] = weakref.WeakKeyDictionary()
+
+
+def group_writer(engine: Engine) -> GroupWriter:
+    """The process's group writer for `engine`."""
+    with _reserving:
+        found = _writers.get(engine)
+        if found is None:
+            found = _writers[engine] = GroupWriter(engine)
+        return found
 
 
 @event.listens_for(Session, "before_flush")
@@ -620,7 +750,12 @@ class _Joined:
             if count == 1:
                 parts.append(insert(table).values({k: _param(n, 0, table, k) for k in keys}))
                 continue
-            rows = [select(*(_param(n, r, table, k).label(k) for k in keys)) for r in range(count)]
+            # Typed: a SELECT's parameter has no column to take its type from, and a union
+            # of them is text, which a bytea column (encrypted) refuses.
+            rows = [
+                select(*(cast(_param(n, r, table, k), table.c[k].type).label(k) for k in keys))
+                for r in range(count)
+            ]
             parts.append(insert(table).from_select(list(keys), union_all(*rows)))
         *first, last = parts
         self.statement = (

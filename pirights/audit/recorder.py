@@ -120,7 +120,7 @@ def _sequence_after_commit(session: Session) -> None:
         background.for_engine(engine).nudge()
         return
     # The session still holds its connection, its transaction committed: sequencing on it
-    # saves a pool checkout (a lone statement's autocommit ended with it: database.py).
+    # saves a pool checkout (a lone statement's unit of work held none: database.py).
     bind: Connection | Engine = engine
     conn = transaction_connection(session)
     if conn is not None and not conn.closed and not conn.in_transaction():
