@@ -178,3 +178,23 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("PIRIGHTS_TEST_ARTIFACTS", "test-artifacts")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def uncached_conversions(monkeypatch) -> Callable[[], list[bytes]]:
+    """Start recording the statements psycopg converts to $n placeholders without its cache
+    (database._cache_statements_with_many_parameters); returns the list it fills."""
+    from psycopg import _queries
+
+    def start() -> list[bytes]:
+        parsed: list[bytes] = []
+        uncached = _queries._query2pg_nocache
+
+        def spy(query, encoding):
+            parsed.append(query)
+            return uncached(query, encoding)
+
+        monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
+        return parsed
+
+    return start

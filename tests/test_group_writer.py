@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -36,9 +37,12 @@ def lone_unit(app, action: str, **outbox) -> None:
             insert_at_commit(s, OutboxMessage.__table__, message_row(**outbox))
 
 
-def hold_first_statement(engine, writer, companions: int, seen: list):
-    """Record each INSERT's rows of audit_pending; hold the first until `companions` more
-    units of work wait behind it, so they must go together in the next statement."""
+@contextmanager
+def held(engine, companions: int):
+    """Record each INSERT's rows of audit_pending (yielded list); hold the first until
+    `companions` more units of work wait behind it, so they go together in the next."""
+    writer = group_writer(engine)
+    seen: list[int] = []
 
     def listen(_conn, _cursor, statement, parameters, *_rest):
         if "audit_pending" not in statement:
@@ -50,7 +54,19 @@ def hold_first_statement(engine, writer, companions: int, seen: list):
                 time.sleep(0.005)
 
     event.listen(engine, "before_cursor_execute", listen)
-    return lambda: event.remove(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+@pytest.fixture
+def engine(app):
+    """The app's engine."""
+    from pirights.extensions import db
+
+    with app.app_context():
+        return db.engine
 
 
 def run_threads(targets) -> list[BaseException | None]:
@@ -83,34 +99,20 @@ def actions(app) -> list[str]:
     return list(found)
 
 
-def test_units_of_work_arriving_together_share_one_statement(app):
-    from pirights.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    writer = group_writer(engine)
-    seen: list[int] = []
-    stop = hold_first_statement(engine, writer, 4, seen)
-    try:
+def test_units_of_work_arriving_together_share_one_statement(app, engine):
+    with held(engine, 4) as seen:
         errors = run_threads([lambda i=i: lone_unit(app, f"test.u{i}") for i in range(5)])
-    finally:
-        stop()
     assert errors == [None] * 5
     # the first alone, the four that waited behind it in one statement
     assert seen == [1, 4]
     assert sorted(actions(app)) == [f"test.u{i}" for i in range(5)]
 
 
-def test_a_bad_row_fails_only_its_own_unit_of_work(app):
+def test_a_bad_row_fails_only_its_own_unit_of_work(app, engine):
     from pirights.extensions import db
 
-    with app.app_context():
-        engine = db.engine
-    writer = group_writer(engine)
-    seen: list[int] = []
-    stop = hold_first_statement(engine, writer, 3, seen)
     message = {"kind": "k", "channel": "email", "payload": {}, "now": AT_NOW}
-    try:
+    with held(engine, 3) as seen:
         errors = run_threads(
             [
                 lambda: lone_unit(app, "test.first"),
@@ -120,8 +122,6 @@ def test_a_bad_row_fails_only_its_own_unit_of_work(app):
                 lambda: lone_unit(app, "test.good2", **message),
             ]
         )
-    finally:
-        stop()
     assert errors[0] is None and errors[1] is None and errors[3] is None
     assert isinstance(errors[2], IntegrityError)
     # together first (refused whole), then each alone
@@ -131,13 +131,9 @@ def test_a_bad_row_fails_only_its_own_unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
-def test_rows_needing_more_than_one_statement_are_one_transaction(app):
+def test_rows_needing_more_than_one_statement_are_one_transaction(app, engine):
     # Rows of one table naming different columns go one by one (database._write): not in
     # autocommit, where a failing second row would leave the first written.
-    from pirights.extensions import db
-
-    with app.app_context():
-        engine = db.engine
     table = AuditPending.__table__
     good = event_row("test.kept-back")
     bad = {"actor": "system", "action": None, "data": "{}"} | AT  # action is NOT NULL
@@ -150,27 +146,21 @@ def test_rows_needing_more_than_one_statement_are_one_transaction(app):
     assert actions(app) == ["test.kept-back", "test.kept-back"]
 
 
-def test_a_failure_that_may_have_committed_is_every_waiting_units_error(app):
+def test_a_failure_that_may_have_committed_is_every_waiting_units_error(app, engine):
     # A lost connection may have lost only the commit's acknowledgement: the batch is not
     # written again (that could write it twice); each unit of work in it gets the error.
-    from pirights.extensions import db
+    with held(engine, 2) as seen:
 
-    with app.app_context():
-        engine = db.engine
-    writer = group_writer(engine)
-    seen: list[int] = []
-    stop = hold_first_statement(engine, writer, 2, seen)
+        def lose(_conn, _cursor, statement, *_rest):
+            if "audit_pending" in statement and len(seen) == 2:
+                lost = ConnectionError("server closed the connection")
+                raise OperationalError(statement, {}, lost)
 
-    def lose(_conn, _cursor, statement, *_rest):
-        if "audit_pending" in statement and len(seen) == 2:
-            raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
-
-    event.listen(engine, "before_cursor_execute", lose)
-    try:
-        errors = run_threads([lambda i=i: lone_unit(app, f"test.l{i}") for i in range(3)])
-    finally:
-        event.remove(engine, "before_cursor_execute", lose)
-        stop()
+        event.listen(engine, "before_cursor_execute", lose)
+        try:
+            errors = run_threads([lambda i=i: lone_unit(app, f"test.l{i}") for i in range(3)])
+        finally:
+            event.remove(engine, "before_cursor_execute", lose)
     assert errors[0] is None
     assert all(isinstance(e, OperationalError) for e in errors[1:])
     assert seen == [1, 2]  # not written again
@@ -179,26 +169,13 @@ def test_a_failure_that_may_have_committed_is_every_waiting_units_error(app):
     assert actions(app) == ["test.l0", "test.after"]
 
 
-def test_psycopg_caches_the_conversion_of_a_group_statement(app, monkeypatch):
+def test_psycopg_caches_the_conversion_of_a_group_statement(app, engine, uncached_conversions):
     # A group of public submissions is one statement of several times 3.5 KB and 69
     # parameters, past psycopg's limits (4 KB, 50) for caching its placeholder conversion
     # (database._cache_statements_with_many_parameters).
-    from psycopg import _queries
-
-    from pirights.extensions import db
-
-    with app.app_context():
-        engine = db.engine
     rows = [event_row(f"test.c{i}") for i in range(40)]
     group_writer(engine).write({AuditPending.__table__: rows})
-    parsed: list[bytes] = []  # statements converted without the cache
-    uncached = _queries._query2pg_nocache
-
-    def spy(query, encoding):
-        parsed.append(query)
-        return uncached(query, encoding)
-
-    monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
+    parsed = uncached_conversions()
     group_writer(engine).write({AuditPending.__table__: rows})
     assert not parsed
     assert len(actions(app)) == 80

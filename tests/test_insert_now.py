@@ -425,7 +425,7 @@ def test_a_rolled_back_insert_soon_writes_nothing_and_reuses_no_id(app):
         assert len(set(ids)) == len(ids)
 
 
-def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, monkeypatch):
+def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, uncached_conversions):
     # A public submission's statement has ~70 parameters, past psycopg's default limit
     # for caching its placeholder conversion (database._cache_statements_with_many_parameters).
     from pirights.extensions import db
@@ -433,22 +433,13 @@ def test_psycopg_caches_the_conversion_of_a_submission_statement(app, client, mo
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             return
-    from psycopg import _queries
-
     body = {
         "type": "delete",
         "requester": {"name": "张三", "email": "zs@example.cn"},
         "description": "Delete my chat history.",
     }
     assert client.post("/api/v1/public/requests", json=body).status_code == 201
-    parsed: list[bytes] = []  # statements converted without the cache
-    uncached = _queries._query2pg_nocache
-
-    def spy(query, encoding):
-        parsed.append(query)
-        return uncached(query, encoding)
-
-    monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
+    parsed = uncached_conversions()
     assert client.post("/api/v1/public/requests", json=body).status_code == 201
     assert not [q for q in parsed if q.startswith(b"WITH")]
 
