@@ -36,7 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -577,11 +577,12 @@ class GroupWriter:
     time, and each saves its own execution, connection checkout and commit (issue 17).
 
     Each unit of work stays atomic: its rows are in one statement, with or without others.
-    If that statement fails for a reason in its rows (a constraint, a bad value), nothing of
-    it was written, and each unit of work is written again alone, so one bad row fails only
-    its own unit of work. Any other failure (a lost connection, which may have lost only
-    the acknowledgement of a commit) is every waiting unit of work's error: retrying could
-    write one twice.
+    If that statement is refused for a reason in its rows (a constraint, a value the driver
+    or the server would not take), nothing of it was written, and each unit of work is
+    written again alone, so one bad row fails only its own unit of work. A lost or broken
+    connection (OperationalError, InterfaceError), which may have lost only the
+    acknowledgement of a commit, is every waiting unit of work's error: retrying could write
+    one twice.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -629,7 +630,11 @@ class GroupWriter:
             return
         try:
             self._write_tables(merged)
-        except (IntegrityError, DataError):
+        except (OperationalError, InterfaceError):
+            raise  # it may have committed: every waiting unit's error (write)
+        except Exception:
+            # Refused before anything was written (a constraint, a value the driver or the
+            # server would not take): each alone, so the error is its unit's own.
             for waiting in batch:
                 self._write_alone(waiting)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from pirights.audit.models import AuditPending
 from pirights.database import group_writer, insert_at_commit
@@ -129,6 +129,28 @@ def test_a_bad_row_fails_only_its_own_unit_of_work(app, engine):
     assert sorted(actions(app)) == ["test.first", "test.good1", "test.good2"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_a_value_the_driver_cannot_send_fails_only_its_own_unit_of_work(app, engine):
+    # Refused before the statement left: nothing was written, so the others go alone.
+    from pirights.extensions import db
+
+    def unsendable():
+        with app.app_context(), db.unit_of_work() as s:
+            insert_at_commit(s, AuditPending.__table__, event_row("test.odd") | {"data": object()})
+
+    with held(engine, 2) as seen:
+        errors = run_threads(
+            [
+                lambda: lone_unit(app, "test.first"),
+                unsendable,
+                lambda: lone_unit(app, "test.good"),
+            ]
+        )
+    assert errors[0] is None and errors[2] is None
+    assert isinstance(errors[1], ProgrammingError)
+    assert seen[:2] == [1, 2]
+    assert sorted(actions(app)) == ["test.first", "test.good"]
 
 
 def test_rows_needing_more_than_one_statement_are_one_transaction(app, engine):
