@@ -594,15 +594,18 @@ class GroupWriter:
     def write(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
         """Write a unit of work's rows, with whatever others are waiting; raise its error."""
         mine = _Waiting(tables)
-        batch: list[_Waiting] = []
         with self._cond:
             self._queue.append(mine)
-            while self._writing and not mine.done:
-                self._cond.wait()
-            if not mine.done:
+        while not mine.done:
+            with self._cond:
+                while self._writing and not mine.done:
+                    self._cond.wait()
+                if mine.done:
+                    break
+                # The longest waiting first; past GROUP_MAX, ours may be left for the next
+                # statement, which we write then, if nobody has.
                 self._writing = True
                 batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
-        if batch:
             try:
                 self._write_batch(batch)
             except BaseException as exc:

@@ -108,6 +108,21 @@ def test_units_of_work_arriving_together_share_one_statement(app, engine):
     assert sorted(actions(app)) == [f"test.u{i}" for i in range(5)]
 
 
+def test_past_the_group_limit_the_rest_wait_for_the_next_statement(app, engine, monkeypatch):
+    # Whoever writes takes the longest waiting first, GROUP_MAX of them: its own rows may
+    # be left for the next statement, which it must then write too.
+    import pirights.database
+    from pirights.database import _Waiting
+
+    monkeypatch.setattr(pirights.database, "GROUP_MAX", 2)
+    writer = group_writer(engine)
+    earlier = [_Waiting({AuditPending.__table__: [event_row(f"test.e{i}")]}) for i in range(2)]
+    writer._queue.extend(earlier)  # two units of work queued before ours
+    writer.write({AuditPending.__table__: [event_row("test.ours")]})
+    assert all(w.done and w.error is None for w in earlier)
+    assert actions(app) == ["test.e0", "test.e1", "test.ours"]
+
+
 def test_a_bad_row_fails_only_its_own_unit_of_work(app, engine):
     from pirights.extensions import db
 
