@@ -611,7 +611,13 @@ class GroupWriter:
             except BaseException as exc:
                 for waiting in batch:
                     waiting.error = waiting.error or exc
-                raise
+                if any(waiting is mine for waiting in batch):
+                    raise
+                if not isinstance(exc, Exception):  # leaving: take ours out of the queue
+                    with self._cond:
+                        self._queue = [w for w in self._queue if w is not mine]
+                    raise
+                # The others' failure, not ours: ours is still queued, written next.
             finally:
                 with self._cond:
                     for waiting in batch:

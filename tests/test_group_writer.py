@@ -123,6 +123,32 @@ def test_past_the_group_limit_the_rest_wait_for_the_next_statement(app, engine, 
     assert actions(app) == ["test.e0", "test.e1", "test.ours"]
 
 
+def test_a_failure_of_a_statement_without_our_rows_is_not_ours(app, engine, monkeypatch):
+    import pirights.database
+    from pirights.database import _Waiting
+
+    monkeypatch.setattr(pirights.database, "GROUP_MAX", 2)
+    writer = group_writer(engine)
+    earlier = [_Waiting({AuditPending.__table__: [event_row(f"test.e{i}")]}) for i in range(2)]
+    writer._queue.extend(earlier)
+    statements: list[str] = []
+
+    def lose_first(_conn, _cursor, statement, *_rest):
+        if "audit_pending" in statement:
+            statements.append(statement)
+            if len(statements) == 1:
+                lost = ConnectionError("server closed the connection")
+                raise OperationalError(statement, {}, lost)
+
+    event.listen(engine, "before_cursor_execute", lose_first)
+    try:
+        writer.write({AuditPending.__table__: [event_row("test.ours")]})  # does not raise
+    finally:
+        event.remove(engine, "before_cursor_execute", lose_first)
+    assert all(isinstance(w.error, OperationalError) for w in earlier)
+    assert actions(app) == ["test.ours"] and not writer._queue
+
+
 def test_a_bad_row_fails_only_its_own_unit_of_work(app, engine):
     from pirights.extensions import db
 
