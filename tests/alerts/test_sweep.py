@@ -247,6 +247,13 @@ def test_concurrent_sweeps_never_record_twice(app, clock, intake, database_url):
     assert sum(int(out.split("overdue=")[1].split()[0]) for out, _ in outputs) == len(refs)
 
 
+def _interruptible() -> None:
+    """In the child: SIGINT to its default, so Python turns it into KeyboardInterrupt. A
+    suite started in the background by a non-interactive shell inherits SIGINT ignored,
+    and Python then installs no handler (a CI run launched with `&` failed here)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sweep_every_prints_a_line_per_run_until_interrupted(database_url):
     proc = subprocess.Popen(
         [sys.executable, "-m", "pirights", "sweep", "--every", "1"],
@@ -255,6 +262,7 @@ def test_sweep_every_prints_a_line_per_run_until_interrupted(database_url):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     try:
         lines = [proc.stdout.readline() for _ in range(2)]
