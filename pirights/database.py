@@ -638,7 +638,7 @@ class GroupWriter:
                 self._write_alone(waiting)
             return
         try:
-            self._write_tables(merged)
+            self._write_statement(merged)
         except (OperationalError, InterfaceError):
             raise  # it may have committed: every waiting unit's error (write)
         except Exception:
@@ -657,36 +657,46 @@ class GroupWriter:
     def _write_tables(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
         """The rows as one statement in autocommit, or in a transaction if they need more."""
         if _one_statement(tables):
-            with self.engine.connect() as conn:
-                with autocommit(conn):
-                    _write(conn, tables)
-                # Sends nothing (the statement committed itself); ends SQLAlchemy's
-                # transaction as a commit, for its events, rather than a rollback.
-                conn.commit()
-        else:
-            with self.engine.begin() as conn:
+            self._write_statement(tables)
+            return
+        with self.engine.begin() as conn:
+            _write(conn, tables)
+
+    def _write_statement(self, tables: dict[Table, list[dict[str, Any]]]) -> None:
+        """Rows that are one statement (_one_statement), in autocommit."""
+        with self.engine.connect() as conn:
+            with autocommit(conn):
                 _write(conn, tables)
+            # Sends nothing (the statement committed itself); ends SQLAlchemy's
+            # transaction as a commit, for its events, rather than a rollback.
+            conn.commit()
 
 
 def _one_statement(tables: dict[Table, list[dict[str, Any]]]) -> bool:
-    """Whether _write sends these rows (on PostgreSQL) as one statement."""
-    for rows in tables.values():
-        keys = tuple(rows[0])
-        if len(rows) >= COPY_THRESHOLD or any(tuple(r) != keys for r in rows):
-            return False
-    return True
+    """Whether _write sends these rows (on PostgreSQL) as one statement: each table's
+    rows name the same columns and are too few for COPY."""
+    return all(len(rows) < COPY_THRESHOLD and _same_columns(rows) for rows in tables.values())
+
+
+def _same_columns(rows: list[dict[str, Any]]) -> bool:
+    """Whether every row names the columns of the first, in its order (one INSERT for all)."""
+    keys = tuple(rows[0])
+    return all(tuple(r) == keys for r in rows)
 
 
 _writers: weakref.WeakKeyDictionary[Engine, GroupWriter] = weakref.WeakKeyDictionary()
+_creating_writer = threading.Lock()
 
 
 def group_writer(engine: Engine) -> GroupWriter:
-    """The process's group writer for `engine`."""
-    with _reserving:
-        found = _writers.get(engine)
-        if found is None:
-            found = _writers[engine] = GroupWriter(engine)
-        return found
+    """The process's group writer for `engine` (one, or its units of work would not meet)."""
+    found = _writers.get(engine)  # every lone commit asks: no lock once it exists
+    if found is None:
+        with _creating_writer:
+            found = _writers.get(engine)
+            if found is None:
+                found = _writers[engine] = GroupWriter(engine)
+    return found
 
 
 @event.listens_for(Session, "before_flush")
@@ -721,7 +731,7 @@ def _write(conn: Connection, tables: dict[Table, list[dict[str, Any]]]) -> None:
     together: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]] = []
     for table, rows in tables.items():
         keys = tuple(rows[0])
-        if any(tuple(r) != keys for r in rows):
+        if not _same_columns(rows):
             for row in rows:
                 conn.execute(insert(table), row)
         elif conn.dialect.name != "postgresql" or len(rows) >= COPY_THRESHOLD:
